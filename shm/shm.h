@@ -1,0 +1,79 @@
+/* shm.h - the writer side of tickguard's shared memory (segments and
+ * rings). Readers use include/tickguard/tickguard.h only; writers (gateway,
+ * scorer, publisher) include this too. A segment has exactly one writer
+ * process; every function here that takes a writable segment or ring must
+ * be called from that one writer thread.
+ */
+#ifndef TG_SHM_H
+#define TG_SHM_H
+
+#include <sys/types.h>
+#include <tickguard/tickguard.h>
+
+struct tg_segment_config {
+	const char *name;      /* "ticks", "flags.0", "alerts", ... */
+	uint32_t kind;         /* TG_SEG_* */
+	uint32_t instruments;  /* TG_SEG_TICKS: directory size and ring count */
+	uint32_t ring_slots;   /* slots per ring (power of two) */
+	uint32_t arrival_slots; /* TG_SEG_TICKS: all-instruments ring slots */
+	uint32_t counters;     /* number of counters */
+	const char *const *counter_names; /* `counters` names, <= 47 chars */
+	mode_t mode;           /* file mode; 0 = 0640 */
+	const char *dir;       /* backing directory; NULL = hugetlbfs mount with
+				  free pages, else /dev/shm */
+};
+
+/* Create (or replace, with a new epoch) segment cfg->name, sized and
+ * reserved with posix_fallocate, header filled, rings empty. The segment is
+ * not ready for readers until tg_segment_publish(). Errors: -EINVAL bad
+ * config, -ENOSPC no room, other -errno from the system. Not hot path. */
+int tg_segment_create(const struct tg_segment_config *cfg, struct tg_segment **out);
+/* Set the ready flag (release) after the writer filled what readers need
+ * first (e.g. the directory). */
+void tg_segment_publish(struct tg_segment *seg);
+/* Unmap; with `unlink_it` also remove the name. */
+void tg_segment_destroy(struct tg_segment *seg, bool unlink_it);
+/* Writer heartbeat: store CLOCK_REALTIME ns (relaxed). Call ~every ms. */
+void tg_segment_heartbeat(struct tg_segment *seg);
+
+/* Tick segments: register instrument (locate, symbol) -> new id, or the
+ * existing id if the locate is known; -ENOSPC when the directory is full.
+ * Directory entries are published with release stores, so readers see an
+ * entry complete once tg_segment_instruments() counts it. */
+int tg_segment_add_instrument(struct tg_segment *seg, uint16_t stock_locate, const char *symbol);
+struct tg_ring *tg_segment_tick_ring_w(struct tg_segment *seg, uint32_t id);
+struct tg_ring *tg_segment_arrival_ring_w(struct tg_segment *seg);
+struct tg_ring *tg_segment_ring_w(struct tg_segment *seg);
+/* Writable counter i (each on its own cache line). Writer increments with
+ * relaxed add; readers load relaxed (a counter is a statistic, it orders
+ * nothing). */
+_Atomic uint64_t *tg_segment_counter_w(struct tg_segment *seg, uint32_t i);
+
+/* Append one record (slot_words-1 payload words) to a ring: steps W1-W5 of
+ * the protocol in tickguard.h. Single writer; never blocks. Hot path. */
+static inline uint64_t tg_ring_append(struct tg_ring *r, const uint64_t *payload)
+{
+	uint64_t n = atomic_load_explicit(&r->head, memory_order_relaxed); /* own store */
+	_Atomic uint64_t *slot = &r->slots[(n & (r->capacity - 1)) * r->slot_words];
+	atomic_store_explicit(&slot[0], 2 * n + 1, memory_order_relaxed); /* W1 */
+	atomic_thread_fence(memory_order_release); /* W2: pairs with reader fence R4 */
+	for (uint32_t i = 1; i < r->slot_words; i++)                      /* W3 */
+		atomic_store_explicit(&slot[i], payload[i - 1], memory_order_relaxed);
+	atomic_store_explicit(&slot[0], 2 * n + 2, memory_order_release); /* W4: pairs with try_read */
+	atomic_store_explicit(&r->head, n + 1, memory_order_release);     /* W5: pairs with R1 */
+	return n;
+}
+
+/* Pack helpers (inverse of tg_*_unpack). */
+void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1]);
+void tg_arrival_pack(const struct tg_arrival *a, uint64_t words[TG_ARRIVAL_SLOT_WORDS - 1]);
+void tg_flag_pack(const struct tg_flag *f, uint64_t words[TG_FLAG_SLOT_WORDS - 1]);
+void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS - 1]);
+
+/* List segments named tickguard.* in the backing directories: calls fn for
+ * each with its path, writer pid and whether the writer is alive. */
+int tg_segment_list(void (*fn)(const char *path, int32_t pid, bool alive, void *arg), void *arg);
+/* Remove segment `name` if its writer is dead (or `force`). */
+int tg_segment_remove(const char *name, bool force);
+
+#endif
