@@ -102,7 +102,7 @@ BENCH_BINS += $(BUILD)/bench/$(1)
 $(call tg_link,$(BUILD)/bench/$(1),$(2),$(3))
 endef
 
-PARTS := common shm wire model gateway feedsim scorer publisher cli tests perf examples
+PARTS := common shm wire model gateway feedsim scorer serve publisher backtest cli tests perf examples
 include $(wildcard $(addsuffix /module.mk,$(PARTS)) tests/*.mk perf/*.mk)
 
 .DEFAULT_GOAL := all
@@ -146,6 +146,10 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory MODE=release all
 	@mk/demo.sh
+
+demo-real: deps
+	@$(MAKE) --no-print-directory MODE=release all
+	@mk/demo.sh real
 
 bench: deps
 	@$(MAKE) --no-print-directory MODE=release all benches

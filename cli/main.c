@@ -23,7 +23,7 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tickguard <command> [options]   (tickguard <command> --help)\n\n"
-		   "commands:\n");
+	           "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }

@@ -29,8 +29,8 @@ static void draw(struct tg_progress *p, uint64_t done, const char *suffix, uint6
 		bar[i] = '#';
 	double eta = rate > 0 && p->total > done ? (double)(p->total - done) / rate : 0;
 	fprintf(stderr, "\r%s [%s] %3.0f%% %llu/%llu %.0f/s ETA %.0fs %s\033[K", p->label, bar,
-		frac * 100, (unsigned long long)done, (unsigned long long)p->total, rate, eta,
-		suffix ? suffix : "");
+	        frac * 100, (unsigned long long)done, (unsigned long long)p->total, rate, eta,
+	        suffix ? suffix : "");
 }
 
 void tg_progress_update(struct tg_progress *p, uint64_t done, const char *suffix)

@@ -15,6 +15,13 @@ tally() { # "mode: N passed, N failed, N skipped"
 log=$(mktemp)
 echo "== format check (clang-format)"
 if make -s --no-print-directory format-check; then P=$((P + 1)); echo "format: ok"; else F=$((F + 1)); echo "format: FAIL (run make format)"; fi
+# No copies of ../shared/data in the repository (fuzz corpora seeded from real captures): every
+# tracked or untracked, non-ignored file is checked for a >= 24-byte run shared with a data file.
+echo "== data-copy check (mk/check-data-copies.c)"
+if [ ! -d ../shared/data ]; then S=$((S + 1)); echo "data-copies: skipped (no ../shared/data)"
+elif mkdir -p build/tools && cc -std=c11 -O2 -o build/tools/check-data-copies mk/check-data-copies.c &&
+	git ls-files -co --exclude-standard -z | build/tools/check-data-copies -; then P=$((P + 1)); echo "data-copies: ok"
+else F=$((F + 1)); echo "data-copies: FAIL (files above share bytes with ../shared/data)"; fi
 for mode in release asan tsan; do
 	echo "== build $mode"
 	if ! make -s --no-print-directory -j"$jobs" MODE=$mode tests >"$log.build" 2>&1; then

@@ -11,22 +11,29 @@
 #include <tickguard/tickguard.h>
 
 struct tg_segment_config {
-	const char *name;      /* "ticks", "flags.0", "alerts", ... */
-	uint32_t kind;         /* TG_SEG_* */
-	uint32_t instruments;  /* TG_SEG_TICKS: directory size and ring count */
-	uint32_t ring_slots;   /* slots per ring (power of two) */
-	uint32_t arrival_slots; /* TG_SEG_TICKS: all-instruments ring slots */
-	uint32_t counters;     /* number of counters */
+	const char *name;                 /* "ticks", "flags.0", "alerts", ... */
+	uint32_t kind;                    /* TG_SEG_* */
+	uint32_t instruments;             /* TG_SEG_TICKS: directory size and ring count */
+	uint32_t ring_slots;              /* slots per ring (power of two) */
+	uint32_t arrival_slots;           /* TG_SEG_TICKS: all-instruments ring slots */
+	uint32_t counters;                /* number of counters */
 	const char *const *counter_names; /* `counters` names, <= 47 chars */
-	mode_t mode;           /* file mode; 0 = 0640 */
-	const char *dir;       /* backing directory; NULL = hugetlbfs mount with
-				  free pages, else /dev/shm */
+	mode_t mode;                      /* file mode; 0 = 0640 */
+	/* Backing directory; NULL = $TG_SHM_DIR if set, else the hugetlbfs
+	 * mount if it has free pages for the whole segment, else /dev/shm. */
+	const char *dir;
+	/* Replace the name even if another live process owns it (otherwise
+	 * -EBUSY). */
+	bool replace_live;
 };
 
 /* Create (or replace, with a new epoch) segment cfg->name, sized and
- * reserved with posix_fallocate, header filled, rings empty. The segment is
- * not ready for readers until tg_segment_publish(). Errors: -EINVAL bad
- * config, -ENOSPC no room, other -errno from the system. Not hot path. */
+ * reserved with posix_fallocate, header filled, rings empty. It is built
+ * under a temporary name and renamed over cfg->name, so readers of the old
+ * one see -ESTALE from tg_segment_check. The segment is not ready for
+ * readers until tg_segment_publish(). Errors: -EINVAL bad config, -ENOSPC
+ * no room, -EBUSY the name belongs to another live writer, other -errno
+ * from the system. Not hot path. */
 int tg_segment_create(const struct tg_segment_config *cfg, struct tg_segment **out);
 /* Set the ready flag (release) after the writer filled what readers need
  * first (e.g. the directory). */
@@ -47,20 +54,23 @@ struct tg_ring *tg_segment_ring_w(struct tg_segment *seg);
 /* Writable counter i (each on its own cache line). Writer increments with
  * relaxed add; readers load relaxed (a counter is a statistic, it orders
  * nothing). */
-_Atomic uint64_t *tg_segment_counter_w(struct tg_segment *seg, uint32_t i);
+_Atomic(uint64_t) *tg_segment_counter_w(struct tg_segment *seg, uint32_t i);
 
 /* Append one record (slot_words-1 payload words) to a ring: steps W1-W5 of
  * the protocol in tickguard.h. Single writer; never blocks. Hot path. */
 static inline uint64_t tg_ring_append(struct tg_ring *r, const uint64_t *payload)
 {
 	uint64_t n = atomic_load_explicit(&r->head, memory_order_relaxed); /* own store */
-	_Atomic uint64_t *slot = &r->slots[(n & (r->capacity - 1)) * r->slot_words];
+	_Atomic(uint64_t) *slot = &r->slots[(n & (r->capacity - 1)) * r->slot_words];
 	atomic_store_explicit(&slot[0], 2 * n + 1, memory_order_relaxed); /* W1 */
+	TG_TSAN_FENCE_BEGIN
 	atomic_thread_fence(memory_order_release); /* W2: pairs with reader fence R4 */
-	for (uint32_t i = 1; i < r->slot_words; i++)                      /* W3 */
+	TG_TSAN_FENCE_END
+	for (uint32_t i = 1; i < r->slot_words; i++) /* W3 */
 		atomic_store_explicit(&slot[i], payload[i - 1], memory_order_relaxed);
-	atomic_store_explicit(&slot[0], 2 * n + 2, memory_order_release); /* W4: pairs with try_read */
-	atomic_store_explicit(&r->head, n + 1, memory_order_release);     /* W5: pairs with R1 */
+	/* W4: pairs with the acquire stamp load in tg_ring_try_read */
+	atomic_store_explicit(&slot[0], 2 * n + 2, memory_order_release);
+	atomic_store_explicit(&r->head, n + 1, memory_order_release); /* W5: pairs with R1 */
 	return n;
 }
 
@@ -70,10 +80,35 @@ void tg_arrival_pack(const struct tg_arrival *a, uint64_t words[TG_ARRIVAL_SLOT_
 void tg_flag_pack(const struct tg_flag *f, uint64_t words[TG_FLAG_SLOT_WORDS - 1]);
 void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS - 1]);
 
-/* List segments named tickguard.* in the backing directories: calls fn for
- * each with its path, writer pid and whether the writer is alive. */
-int tg_segment_list(void (*fn)(const char *path, int32_t pid, bool alive, void *arg), void *arg);
-/* Remove segment `name` if its writer is dead (or `force`). */
+/* Where a new segment of `bytes` would be created without cfg->dir: the
+ * directory into `dir`; returns 1 if it is a hugetlbfs mount with enough
+ * free huge pages, 0 if it is /dev/shm (or $TG_SHM_DIR). Not hot path. */
+int tg_segment_backing(uint64_t bytes, char *dir, size_t len);
+
+/* What tg_segment_list reports about one file. */
+struct tg_segment_info {
+	const char *path;
+	/* segment name (without "tickguard."), or for leftovers the rest of
+	 * the file name, e.g. "ticks.tmp.<pid>" */
+	const char *name;
+	int status;     /* 0 valid; else the attach error (-EBADMSG...) */
+	bool temporary; /* an unfinished create (tickguard.<name>.tmp.<pid>) */
+	bool hugetlbfs; /* backed by huge pages */
+	bool alive;     /* writer process still runs */
+	bool ready;
+	int32_t pid;
+	uint32_t kind;
+	uint64_t epoch;
+	uint64_t bytes;
+	uint64_t heartbeat_ns;
+};
+
+/* List files named tickguard.* in the backing directories, calling fn for
+ * each. Returns the number listed or -errno. Not hot path. */
+int tg_segment_list(void (*fn)(const struct tg_segment_info *info, void *arg), void *arg);
+/* Remove segment `name` (or a leftover file name from tg_segment_list) if
+ * its writer is dead, or if `force`. Returns 0, -ENOENT, -EBUSY (writer
+ * alive) or -errno. */
 int tg_segment_remove(const char *name, bool force);
 
 #endif

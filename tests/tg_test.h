@@ -24,57 +24,57 @@ struct tg_test_state {
 };
 static struct tg_test_state tg_test_st;
 
-#define TG_FAIL(...)                                                                       \
-	do {                                                                               \
-		fprintf(stderr, "FAIL %s:%d [%s] ", __FILE__, __LINE__, tg_test_st.cur);   \
-		fprintf(stderr, __VA_ARGS__);                                              \
-		fputc('\n', stderr);                                                       \
-		tg_test_st.failed_checks++;                                                \
+#define TG_FAIL(...)                                                                               \
+	do {                                                                                       \
+		fprintf(stderr, "FAIL %s:%d [%s] ", __FILE__, __LINE__, tg_test_st.cur);           \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fputc('\n', stderr);                                                               \
+		tg_test_st.failed_checks++;                                                        \
 	} while (0)
 
-#define TG_CHECK(cond)                                                                     \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			TG_FAIL("check failed: %s", #cond);                                \
+#define TG_CHECK(cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			TG_FAIL("check failed: %s", #cond);                                        \
 	} while (0)
 
-#define TG_CHECK_EQ_U64(a, b)                                                              \
-	do {                                                                               \
-		uint64_t va_ = (uint64_t)(a), vb_ = (uint64_t)(b);                         \
-		if (va_ != vb_)                                                            \
-			TG_FAIL("%s == %s: %" PRIu64 " != %" PRIu64, #a, #b, va_, vb_);    \
+#define TG_CHECK_EQ_U64(a, b)                                                                      \
+	do {                                                                                       \
+		uint64_t va_ = (uint64_t)(a), vb_ = (uint64_t)(b);                                 \
+		if (va_ != vb_)                                                                    \
+			TG_FAIL("%s == %s: %" PRIu64 " != %" PRIu64, #a, #b, va_, vb_);            \
 	} while (0)
 
-#define TG_CHECK_EQ_I64(a, b)                                                              \
-	do {                                                                               \
-		int64_t va_ = (int64_t)(a), vb_ = (int64_t)(b);                            \
-		if (va_ != vb_)                                                            \
-			TG_FAIL("%s == %s: %" PRId64 " != %" PRId64, #a, #b, va_, vb_);    \
+#define TG_CHECK_EQ_I64(a, b)                                                                      \
+	do {                                                                                       \
+		int64_t va_ = (int64_t)(a), vb_ = (int64_t)(b);                                    \
+		if (va_ != vb_)                                                                    \
+			TG_FAIL("%s == %s: %" PRId64 " != %" PRId64, #a, #b, va_, vb_);            \
 	} while (0)
 
-#define TG_CHECK_STR(a, b)                                                                 \
-	do {                                                                               \
-		const char *va_ = (a), *vb_ = (b);                                         \
-		if (!va_ || !vb_ || strcmp(va_, vb_) != 0)                                 \
-			TG_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, va_ ? va_ : "(null)", \
-				vb_ ? vb_ : "(null)");                                     \
+#define TG_CHECK_STR(a, b)                                                                         \
+	do {                                                                                       \
+		const char *va_ = (a), *vb_ = (b);                                                 \
+		if (!va_ || !vb_ || strcmp(va_, vb_) != 0)                                         \
+			TG_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, va_ ? va_ : "(null)",        \
+			        vb_ ? vb_ : "(null)");                                             \
 	} while (0)
 
 /* |a-b| <= tol_abs + tol_rel*|b| */
-#define TG_CHECK_NEAR(a, b, tol_abs, tol_rel)                                              \
-	do {                                                                               \
-		double va_ = (double)(a), vb_ = (double)(b);                               \
-		if (!(fabs(va_ - vb_) <= (tol_abs) + (tol_rel)*fabs(vb_)))                 \
-			TG_FAIL("%s ~= %s: %.9g vs %.9g", #a, #b, va_, vb_);               \
+#define TG_CHECK_NEAR(a, b, tol_abs, tol_rel)                                                      \
+	do {                                                                                       \
+		double va_ = (double)(a), vb_ = (double)(b);                                       \
+		if (!(fabs(va_ - vb_) <= (tol_abs) + (tol_rel)*fabs(vb_)))                         \
+			TG_FAIL("%s ~= %s: %.9g vs %.9g", #a, #b, va_, vb_);                       \
 	} while (0)
 
 /* Stop the current case and count it as skipped (missing NIC, privilege...). */
-#define TG_SKIP(...)                                                                       \
-	do {                                                                               \
-		fprintf(stderr, "SKIP [%s] ", tg_test_st.cur);                             \
-		fprintf(stderr, __VA_ARGS__);                                              \
-		fputc('\n', stderr);                                                       \
-		longjmp(tg_test_st.skip, 1);                                               \
+#define TG_SKIP(...)                                                                               \
+	do {                                                                                       \
+		fprintf(stderr, "SKIP [%s] ", tg_test_st.cur);                                     \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fputc('\n', stderr);                                                               \
+		longjmp(tg_test_st.skip, 1);                                                       \
 	} while (0)
 
 static inline void tg_test_case(const char *name, void (*fn)(void))

@@ -4,6 +4,8 @@
  *
  * This header and libtickguard (pkg-config: tickguard) are all a trading
  * process needs. Everything here is read-only; writers live in shm/.
+ * It is C11; C++23 can include it too (<stdatomic.h> maps _Atomic(T) to
+ * std::atomic<T>), which is why atomics are spelled _Atomic(T).
  *
  * Ring layout and reader protocol
  * -------------------------------
@@ -53,9 +55,21 @@
 extern "C" {
 #endif
 
-#define TG_ABI_MAJOR 1
-#define TG_ABI_MINOR 0
-#define TG_CACHELINE 64
+/* GCC (12+) warns that ThreadSanitizer does not model atomic_thread_fence.
+ * Every payload access here is atomic, so TSan has no data race to misjudge
+ * when it ignores the fences; the warning is silenced around them only. */
+#if defined(__SANITIZE_THREAD__) && defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__)
+#define TG_TSAN_FENCE_BEGIN                                                                        \
+	_Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wtsan\"")
+#define TG_TSAN_FENCE_END _Pragma("GCC diagnostic pop")
+#else
+#define TG_TSAN_FENCE_BEGIN
+#define TG_TSAN_FENCE_END
+#endif
+
+#define TG_ABI_MAJOR  1
+#define TG_ABI_MINOR  0
+#define TG_CACHELINE  64
 #define TG_SYMBOL_LEN 8 /* ITCH stock symbol, space padded, not terminated */
 
 /* ---- records ---------------------------------------------------------- */
@@ -74,11 +88,11 @@ struct tg_tick {
 };
 
 enum {
-	TG_TICK_HIDDEN = 1 << 0,  /* from a non-displayable trade ('P') */
-	TG_TICK_CROSS = 1 << 1,   /* from a cross trade ('Q') */
-	TG_TICK_BROKEN = 1 << 2,  /* a later 'B' broke this trade */
-	TG_TICK_WITHPX = 1 << 3,  /* from 'C' (executed with price) */
-	TG_TICK_SYNTH = 1 << 4,   /* replayed / synthetic source */
+	TG_TICK_HIDDEN = 1 << 0, /* from a non-displayable trade ('P') */
+	TG_TICK_CROSS = 1 << 1,  /* from a cross trade ('Q') */
+	TG_TICK_BROKEN = 1 << 2, /* a later 'B' broke this trade */
+	TG_TICK_WITHPX = 1 << 3, /* from 'C' (executed with price) */
+	TG_TICK_SYNTH = 1 << 4,  /* replayed / synthetic source */
 };
 
 /* Tick slot: 8 words. Word 0 stamp, 1 seq, 2 exch_ts_ns, 3 recv_ts_ns,
@@ -122,8 +136,8 @@ struct tg_flag {
 enum { TG_ALERT_OPEN = 1, TG_ALERT_UPDATE = 2, TG_ALERT_CLOSE = 3 };
 struct tg_alert {
 	uint64_t alert_id;
-	uint64_t first_seq;  /* first tick of the first anomalous window */
-	uint64_t last_seq;   /* last tick seen by this event */
+	uint64_t first_seq; /* first tick of the first anomalous window */
+	uint64_t last_seq;  /* last tick seen by this event */
 	uint64_t open_exch_ts_ns;
 	uint64_t exch_ts_ns; /* exchange time of the tick that caused this event */
 	uint64_t recv_ts_ns; /* gateway receive time of that tick */
@@ -150,13 +164,13 @@ struct tg_ring {
 	uint32_t rec_kind;   /* TG_REC_* */
 	uint64_t reserved0[6];
 	/* line 1: written by the writer only (W5); readers load it (R1) */
-	_Atomic uint64_t head;
+	_Atomic(uint64_t) head;
 	uint64_t reserved1[7];
 	/* line 2: writer-private bookkeeping visible to readers for stats */
-	_Atomic uint64_t writer_heartbeat_ns;
+	_Atomic(uint64_t) writer_heartbeat_ns;
 	uint64_t reserved2[7];
 	/* slots follow */
-	_Atomic uint64_t slots[];
+	_Atomic(uint64_t) slots[];
 };
 
 enum { TG_REC_TICK = 1, TG_REC_ARRIVAL = 2, TG_REC_FLAG = 3, TG_REC_ALERT = 4 };
@@ -168,7 +182,7 @@ struct tg_window {
 	uint32_t count;
 	uint32_t nspans;
 	struct {
-		const _Atomic uint64_t *slot; /* first slot of the span */
+		const _Atomic(uint64_t) *slot; /* first slot of the span */
 		uint32_t count;
 	} span[2];
 	uint32_t slot_words;
@@ -181,7 +195,7 @@ static inline uint64_t tg_ring_head(const struct tg_ring *r)
 	return atomic_load_explicit(&r->head, memory_order_acquire);
 }
 
-static inline const _Atomic uint64_t *tg_ring_slot(const struct tg_ring *r, uint64_t seq)
+static inline const _Atomic(uint64_t) *tg_ring_slot(const struct tg_ring *r, uint64_t seq)
 {
 	return &r->slots[(seq & (r->capacity - 1)) * r->slot_words];
 }
@@ -208,11 +222,14 @@ int tg_ring_window_at(const struct tg_ring *r, uint64_t first, uint32_t n, struc
 static inline bool tg_ring_window_valid(const struct tg_window *w)
 {
 	/* pairs with the writer's W2 release fence (see the top of this file) */
+	TG_TSAN_FENCE_BEGIN
 	atomic_thread_fence(memory_order_acquire);
+	TG_TSAN_FENCE_END
 	uint64_t seq = w->first_seq;
 	for (uint32_t s = 0; s < w->nspans; s++) {
-		const _Atomic uint64_t *p = w->span[s].slot;
+		const _Atomic(uint64_t) *p = w->span[s].slot;
 		for (uint32_t i = 0; i < w->span[s].count; i++, seq++, p += w->slot_words)
+			/* R5: ordered after R3 by the fence above */
 			if (atomic_load_explicit(p, memory_order_relaxed) != 2 * seq + 2)
 				return false;
 	}
@@ -226,13 +243,25 @@ static inline uint64_t tg_window_word(const struct tg_window *w, uint32_t i, uin
 	uint32_t s = i >= w->span[0].count;
 	uint32_t k = s ? i - w->span[0].count : i;
 	return atomic_load_explicit(&w->span[s].slot[(size_t)k * w->slot_words + word],
-				    memory_order_relaxed);
+	                            memory_order_relaxed);
 }
 
 /* Price of tick i of a tick window. Hot path. */
 static inline uint32_t tg_window_price_e4(const struct tg_window *w, uint32_t i)
 {
 	return (uint32_t)tg_window_word(w, i, 5);
+}
+
+/* Copy the prices of a tick window into out[0..count) span by span (step
+ * R3; validate afterwards). Faster than tg_window_price_e4 per tick. Hot
+ * path. */
+static inline void tg_window_prices_e4(const struct tg_window *w, uint32_t *out)
+{
+	for (uint32_t s = 0; s < w->nspans; s++) {
+		const _Atomic(uint64_t) *p = w->span[s].slot + 5;
+		for (uint32_t i = 0; i < w->span[s].count; i++, p += w->slot_words)
+			*out++ = (uint32_t)atomic_load_explicit(p, memory_order_relaxed);
+	}
 }
 
 /* Copy one record out, validated (the seqlock read loop of one slot).
@@ -255,6 +284,27 @@ struct tg_reader_stats {
 	uint64_t laps;    /* records lost to overwrite */
 };
 
+/* tg_ring_window_valid that also counts the read, or the retry, in `st`.
+ * Hot path. */
+static inline bool tg_ring_window_valid_count(const struct tg_window *w, struct tg_reader_stats *st)
+{
+	bool ok = tg_ring_window_valid(w);
+	st->reads++;
+	st->retries += !ok;
+	return ok;
+}
+
+/* Advance a reader's position `*next` past records lost to overwrite,
+ * counting them in st->laps; returns how many were lost. Hot path. */
+static inline uint64_t tg_ring_catch_up(const struct tg_ring *r, uint64_t *next,
+                                        struct tg_reader_stats *st)
+{
+	uint64_t lost = tg_ring_lapped(r, *next);
+	*next += lost;
+	st->laps += lost;
+	return lost;
+}
+
 /* ---- segments --------------------------------------------------------- */
 
 /* Segment kinds. */
@@ -276,19 +326,26 @@ struct tg_counter_view {
 struct tg_segment; /* opaque attach handle */
 
 /* Attach read-only to segment `name` (e.g. "ticks", "flags.0", "alerts";
- * looked up as tickguard.<name> in the hugetlbfs mount, then /dev/shm).
- * Validates magic, ABI major, layout hash, ready flag, writer liveness and
- * every size/offset before returning. Errors: -ENOENT no such segment,
- * -EBADMSG short file or bad magic / offsets, -EPROTO ABI or layout
- * mismatch, -EAGAIN not ready yet, -EOWNERDEAD writer process gone.
+ * looked up as tickguard.<name> in the hugetlbfs mount, then /dev/shm; if
+ * the environment sets TG_SHM_DIR, only there). Names are 1-63 characters
+ * of [A-Za-z0-9._-]. Validates, in this order and before trusting any size:
+ *   -ENOENT          no such segment
+ *   -EMSGSIZE        file shorter than the header or than the size it states
+ *   -EBADMSG         bad magic: not a tickguard segment
+ *   -EPROTONOSUPPORT ABI major version differs from this library's
+ *   -EPROTO          layout hash differs (record/slot/header layouts)
+ *   -EUCLEAN         sizes/offsets inconsistent (corrupt header)
+ *   -EOWNERDEAD      writer process gone (pid + start time no longer match)
+ *   -EAGAIN          writer has not published it yet: retry
  * Not hot path (syscalls). Thread-safe. */
 int tg_segment_attach(const char *name, struct tg_segment **out);
 void tg_segment_detach(struct tg_segment *seg);
 
-/* Cheap liveness check for an attached segment: 0 if it is still the
- * current segment of its name and its writer lives; -ESTALE when a new
- * epoch replaced it (re-attach), -EOWNERDEAD when the writer died.
- * One stat() syscall; call it from a slow path (e.g. once a second). */
+/* Liveness check for an attached segment: 0 if it is still the current
+ * segment of its name and its writer lives; -ESTALE when the name now
+ * refers to another file (a restarted writer's new epoch: detach and
+ * re-attach), -EOWNERDEAD when the writer died. A stat() and a read of
+ * /proc/<pid>/stat: call it from a slow path (e.g. once a second). */
 int tg_segment_check(const struct tg_segment *seg);
 
 uint32_t tg_segment_kind(const struct tg_segment *seg);
@@ -299,7 +356,7 @@ uint64_t tg_segment_heartbeat_ns(const struct tg_segment *seg);
 /* Tick segments: instrument count, directory, rings. */
 uint32_t tg_segment_instruments(const struct tg_segment *seg);
 int tg_segment_instrument(const struct tg_segment *seg, uint32_t id,
-			  struct tg_instrument_info *out);
+                          struct tg_instrument_info *out);
 /* Instrument id for a symbol (space padding optional), or -ENOENT. */
 int tg_segment_lookup(const struct tg_segment *seg, const char *symbol);
 const struct tg_ring *tg_segment_tick_ring(const struct tg_segment *seg, uint32_t id);

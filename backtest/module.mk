@@ -1,0 +1,1 @@
+$(eval $(call tg_lib,backtest,$(wildcard backtest/*.c)))

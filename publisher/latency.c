@@ -1,0 +1,46 @@
+/* latency.c - log-linear histogram (see latency.h). */
+#include "publisher/latency.h"
+
+static unsigned lat_index(uint64_t v)
+{
+	if (v < TG_LAT_SUB)
+		return (unsigned)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	unsigned sub = (unsigned)(v >> (msb - 4)) & (TG_LAT_SUB - 1);
+	return (msb - 3) * TG_LAT_SUB + sub;
+}
+
+static uint64_t lat_upper(unsigned idx)
+{
+	if (idx < TG_LAT_SUB)
+		return idx;
+	unsigned msb = idx / TG_LAT_SUB + 3, sub = idx % TG_LAT_SUB;
+	uint64_t base = (uint64_t)(TG_LAT_SUB + sub) << (msb - 4);
+	return base + ((uint64_t)1 << (msb - 4)) - 1;
+}
+
+void tg_lat_add(struct tg_lat_hist *h, uint64_t v)
+{
+	h->bucket[lat_index(v)]++;
+	h->count++;
+	if (v > h->max)
+		h->max = v;
+}
+
+uint64_t tg_lat_quantile(const struct tg_lat_hist *h, double q)
+{
+	if (!h->count)
+		return 0;
+	uint64_t rank = (uint64_t)(q * (double)h->count);
+	if (rank >= h->count)
+		rank = h->count - 1;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < TG_LAT_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen > rank) {
+			uint64_t u = lat_upper(i);
+			return u < h->max ? u : h->max;
+		}
+	}
+	return h->max;
+}

@@ -1,0 +1,103 @@
+/* publisher.h - the publisher: attaches to every scorer's flag segment
+ * (flags.0 .. flags.<max-1>; scorers come and go), merges their decisions,
+ * runs the per-instrument alert episodes (episode.h) and emits each event
+ * to the shared-memory alert ring, UDP (binary alert messages in sequenced
+ * MoldUDP64 packets, unicast or multicast) and JSON lines.
+ *
+ * JSON line fields (one object per event, one line each):
+ *   event ("open"|"update"|"close"), alert_id, instrument, symbol,
+ *   first_seq, last_seq, open_exch_ts_ns, exch_ts_ns, recv_ts_ns,
+ *   emit_ts_ns, open_time, time (exchange time of day HH:MM:SS.nnnnnnnnn),
+ *   peak_score, threshold, first_price, last_price, min_price, max_price
+ *   (dollars, 4 decimals), windows, latency_recv_ns (emit - gateway receive)
+ *
+ * Single-threaded: one publisher per process (the alert segment has one
+ * writer). Library: never prints; notable events (a scorer attached,
+ * replaced, died) go to cfg.log.
+ */
+#ifndef TG_PUBLISHER_PUBLISHER_H
+#define TG_PUBLISHER_PUBLISHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "publisher/episode.h"
+#include "tickguard/tickguard.h"
+
+struct tg_publisher_config {
+	const char *alerts_name;  /* default "alerts" */
+	const char *ticks_name;   /* for symbols, default "ticks" */
+	const char *flags_prefix; /* default "flags." */
+	const char *seg_dir;      /* backing dir of the alert segment (NULL: default) */
+	uint32_t max_scorers;     /* flags.0 .. flags.<max-1>, default 64 */
+	uint32_t alert_slots;     /* alert ring slots, default 1 << 16 */
+	struct tg_episode_config episode;
+	const char *udp_dest;      /* "ADDR:PORT" (unicast or multicast) or NULL */
+	int udp_ttl;               /* multicast TTL, default 1 */
+	const char *udp_iface;     /* IPv4 address of the multicast interface, or NULL */
+	const char *session;       /* MoldUDP64 session, default "TGALERTS" */
+	FILE *jsonl;               /* JSON lines out (borrowed), or NULL */
+	int64_t exch_utc_offset_s; /* exchange time of day = UTC + this (for the
+				      exchange-timestamp latency), default 0 */
+	void (*log)(void *arg, const char *line);
+	void *log_arg;
+};
+
+enum {
+	TG_PUB_FLAGS,       /* flags read */
+	TG_PUB_FLAGS_STALE, /* at or behind a tick already seen (restart) */
+	TG_PUB_FLAGS_LOST,  /* lost to overwrite of a flag ring */
+	TG_PUB_ANOMALOUS,
+	TG_PUB_ALERTS, /* episodes opened = alerts */
+	TG_PUB_UPDATES,
+	TG_PUB_CLOSES,
+	TG_PUB_SUPPRESSED, /* anomalous windows inside a cooldown */
+	TG_PUB_EVENTS,     /* events emitted (ring appends) */
+	TG_PUB_SCORERS,    /* gauge: flag segments attached and live */
+	TG_PUB_ATTACHES,
+	TG_PUB_REATTACHES, /* a scorer replaced its segment (restart) */
+	TG_PUB_DEATHS,     /* a scorer died without finishing */
+	TG_PUB_FINISHED,   /* a scorer exited cleanly */
+	TG_PUB_UDP_PACKETS,
+	TG_PUB_UDP_ERRORS,
+	TG_PUB_JSONL_LINES,
+	TG_PUB_JSONL_ERRORS,
+	TG_PUB_LAT_N,        /* alert latency samples (open events) */
+	TG_PUB_LAT_RECV_P50, /* ns, gateway receive -> alert emitted */
+	TG_PUB_LAT_RECV_P99,
+	TG_PUB_LAT_RECV_P999,
+	TG_PUB_LAT_RECV_MAX,
+	TG_PUB_LAT_EXCH_N,   /* samples with a plausible exchange clock */
+	TG_PUB_LAT_EXCH_P50, /* ns, exchange timestamp -> alert emitted */
+	TG_PUB_LAT_EXCH_P99,
+	TG_PUB_LAT_EXCH_P999,
+	TG_PUB_LAT_EXCH_OUT, /* exchange latency outside [0, 1 h): replayed clock */
+	TG_PUB_DEC_N,        /* every flag: gateway receive -> publisher decision */
+	TG_PUB_DEC_P50,
+	TG_PUB_DEC_P99,
+	TG_PUB_DEC_P999,
+	TG_PUB_NCOUNTERS
+};
+const char *tg_publisher_counter_name(unsigned i);
+
+struct tg_publisher;
+
+int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publisher **out);
+/* Read and process up to `budget` flags across the attached scorers.
+ * Returns flags processed (0 = nothing new). Hot path. */
+int tg_publisher_poll(struct tg_publisher *p, uint32_t budget);
+/* Slow path (~every 10-100 ms): attach new flag segments, follow restarts,
+ * report dead scorers, heartbeat, refresh latency counters. */
+void tg_publisher_rescan(struct tg_publisher *p);
+/* End: drain every attached ring, close open episodes, send end of session.
+ * Further polls are allowed but pointless. */
+void tg_publisher_finish(struct tg_publisher *p);
+uint64_t tg_publisher_counter(const struct tg_publisher *p, unsigned i);
+void tg_publisher_destroy(struct tg_publisher *p, bool unlink_alerts);
+
+/* Format one alert event as a JSON line (with '\n') into buf: length, or
+ * -ENOSPC. symbol may be NULL/empty. Pure. */
+int tg_alert_json(const struct tg_alert *a, const char *symbol, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,288 @@
+/* cmd_scorer.c - `tickguard scorer`: one scorer process, pinned to a core,
+ * scoring its shard of the tick segment into flags.<index> until SIGINT /
+ * SIGTERM (then it drains what was announced and exits). */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/tg_common.h"
+#include "model/package.h"
+#include "scorer/recon.h"
+#include "scorer/scorer.h"
+#include "tickguard/tickguard.h"
+
+int tg_cmd_scorer(int argc, char **argv);
+
+static atomic_int sc_stop; /* set by the signal handler, read by the loop */
+
+static void sc_on_signal(int sig)
+{
+	(void)sig;
+	atomic_store_explicit(&sc_stop, 1, memory_order_relaxed);
+}
+
+static void sc_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: tickguard scorer --model DIR [options]\n"
+	        "  score one shard of the tick segment's instruments into flag segment flags.<K>\n"
+	        "  --model DIR        model package (model.json + shards + detector.json)\n"
+	        "  --index K          this scorer's shard (default 0)\n"
+	        "  --count N          number of scorers / shards (default 1)\n"
+	        "  --ticks NAME       tick segment (default ticks)\n"
+	        "  --flags NAME       flag segment (default flags.K)\n"
+	        "  --core C           pin to CPU C (-1: do not pin; default -1)\n"
+	        "  --idle MODE        spin | yield | sleep (default sleep)\n"
+	        "  --sleep-us N       sleep per idle round (default 50)\n"
+	        "  --batch N          windows per reconstruction call (default 32)\n"
+	        "  --threshold X      override the package's threshold\n"
+	        "  --flag-slots N     flag ring slots, power of two (default 65536)\n"
+	        "  --exit-at-eof      exit once the gateway is gone and all is scored\n");
+}
+
+static int sc_parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno || *end || end == s || v > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void sc_idle(int mode, uint32_t sleep_us)
+{
+	if (mode == TG_IDLE_SPIN)
+		__builtin_ia32_pause();
+	else if (mode == TG_IDLE_YIELD)
+		sched_yield();
+	else {
+		struct timespec ts = {0, (long)sleep_us * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int tg_cmd_scorer(int argc, char **argv)
+{
+	const char *model_dir = NULL, *ticks = "ticks", *flags = NULL;
+	uint32_t index = 0, count = 1, batch = 32, sleep_us = 50, flag_slots = 1u << 16;
+	int core = -1, idle = TG_IDLE_SLEEP;
+	bool exit_at_eof = false, have_thr = false, fallback = false;
+	const char *remote_url = NULL;
+	double thr = 0;
+	static const struct option opts[] = {
+	    {"model", required_argument, 0, 'm'},
+	    {"index", required_argument, 0, 'k'},
+	    {"count", required_argument, 0, 'n'},
+	    {"ticks", required_argument, 0, 't'},
+	    {"flags", required_argument, 0, 'f'},
+	    {"core", required_argument, 0, 'c'},
+	    {"idle", required_argument, 0, 'i'},
+	    {"sleep-us", required_argument, 0, 's'},
+	    {"batch", required_argument, 0, 'b'},
+	    {"threshold", required_argument, 0, 'T'},
+	    {"flag-slots", required_argument, 0, 'F'},
+	    {"exit-at-eof", no_argument, 0, 'e'},
+	    {"remote-url", required_argument, 0, 'R'},
+	    {"remote-fallback", no_argument, 0, 'L'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
+	};
+	optind = 1;
+	opterr = 0; /* we print the one line */
+	int o, li = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+		int bad = 0;
+		char *end;
+		switch (o) {
+		case 'm':
+			model_dir = optarg;
+			break;
+		case 'k':
+			bad = sc_parse_u32(optarg, &index);
+			break;
+		case 'n':
+			bad = sc_parse_u32(optarg, &count);
+			break;
+		case 't':
+			ticks = optarg;
+			break;
+		case 'f':
+			flags = optarg;
+			break;
+		case 'c':
+			core = atoi(optarg);
+			break;
+		case 'i':
+			idle = tg_idle_parse(optarg);
+			bad = idle < 0;
+			break;
+		case 's':
+			bad = sc_parse_u32(optarg, &sleep_us);
+			break;
+		case 'b':
+			bad = sc_parse_u32(optarg, &batch) || batch == 0;
+			break;
+		case 'F':
+			bad = sc_parse_u32(optarg, &flag_slots);
+			break;
+		case 'T':
+			thr = strtod(optarg, &end);
+			bad = *end != 0;
+			have_thr = true;
+			break;
+		case 'e':
+			exit_at_eof = true;
+			break;
+		case 'R':
+			remote_url = optarg;
+			break;
+		case 'L':
+			fallback = true;
+			break;
+		case 'h':
+			sc_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+			        "tickguard scorer: unknown or incomplete option '%s' (tickguard "
+			        "scorer --help)\n",
+			        argv[optind - 1]);
+			return TG_EXIT_USAGE;
+		}
+		if (bad) {
+			fprintf(stderr, "tickguard scorer: bad value '%s' for --%s\n", optarg,
+			        opts[li].name);
+			return TG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !model_dir || count == 0 || index >= count) {
+		fprintf(stderr, "tickguard scorer: %s (tickguard scorer --help)\n",
+		        !model_dir      ? "--model DIR is required"
+		        : optind < argc ? "unexpected argument"
+		                        : "--index must be below --count");
+		return TG_EXIT_USAGE;
+	}
+
+	if (core >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(core, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			fprintf(stderr,
+			        "tickguard scorer: cannot pin to CPU %d (%s), running unpinned\n",
+			        core, strerror(errno));
+	}
+
+	char err[TG_PACKAGE_ERR_LEN] = "";
+	struct tg_model *model = NULL;
+	struct tg_detector det;
+	int rc = tg_package_load(model_dir, &model, &det, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "tickguard scorer: cannot load model package %s: %s\n", model_dir,
+		        err);
+		return TG_EXIT_FAILURE;
+	}
+	int status = TG_EXIT_FAILURE;
+	struct tg_recon *recon = NULL;
+	struct tg_scorer *s = NULL;
+	if (!det.scaler) {
+		fprintf(stderr, "tickguard scorer: %s has no scaler in detector.json\n", model_dir);
+		goto out_model;
+	}
+	struct tg_recon_local_config lc = {.model = model, .max_batch = batch};
+	rc = 0;
+	if (!remote_url || fallback)
+		rc = tg_recon_local_create(&lc, &recon);
+	if (rc == 0 && remote_url) {
+		struct tg_recon_remote_config remote = {
+		    .flavour = TG_RECON_URL,
+		    .url = remote_url,
+		    .window = det.window,
+		    .features = 1,
+		    .max_batch = batch,
+		    .fallback = recon, /* owned by the remote backend from here */
+		};
+		recon = NULL;
+		rc = tg_recon_remote_create(&remote, &recon);
+		if (rc < 0)
+			tg_recon_destroy(remote.fallback);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "tickguard scorer: %s reconstruction: %s\n",
+		        remote_url ? "remote" : "local", strerror(-rc));
+		goto out_model;
+	}
+	struct tg_scorer_config cfg = {
+	    .index = index,
+	    .count = count,
+	    .ticks_name = ticks,
+	    .flags_name = flags,
+	    .flag_slots = flag_slots,
+	    .window = det.window,
+	    .threshold = have_thr ? thr : det.threshold,
+	    .scaler = det.scaler,
+	    .recon = recon,
+	    .max_batch = batch,
+	};
+	rc = tg_scorer_create(&cfg, &s);
+	if (rc < 0) {
+		fprintf(stderr, "tickguard scorer: cannot create flag segment: %s\n",
+		        tg_strerror(rc));
+		goto out_recon;
+	}
+
+	struct sigaction sa = {.sa_handler = sc_on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	uint64_t next_house = 0;
+	bool eof = false;
+	while (!atomic_load_explicit(&sc_stop, memory_order_relaxed)) {
+		if (tg_scorer_attach(s) < 0) {
+			sc_idle(TG_IDLE_SLEEP, 2000);
+			continue;
+		}
+		int n = tg_scorer_poll(s);
+		if (n < 0) {
+			fprintf(stderr, "tickguard scorer: reconstruction failed: %s\n",
+			        strerror(-n));
+			goto out_scorer;
+		}
+		uint64_t now = tg_monotonic_ns();
+		if (now >= next_house) {
+			next_house = now + 10000000ull;
+			eof = tg_scorer_housekeep(s) == -EOWNERDEAD;
+		}
+		if (n == 0) {
+			if (eof && exit_at_eof && tg_scorer_idle(s))
+				break;
+			sc_idle(idle, sleep_us);
+		}
+	}
+	/* Drain what the gateway announced; bounded, as a live gateway may
+	 * keep announcing. */
+	uint64_t drain_end = tg_monotonic_ns() + 2000000000ull;
+	while (!tg_scorer_idle(s) && tg_monotonic_ns() < drain_end)
+		if (tg_scorer_poll(s) < 0)
+			break;
+	tg_scorer_finish(s);
+	status = 0;
+out_scorer:
+	tg_scorer_destroy(s, false);
+out_recon:
+	tg_recon_destroy(recon);
+out_model:
+	tg_detector_clear(&det);
+	tg_model_destroy(model);
+	return status;
+}

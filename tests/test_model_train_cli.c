@@ -1,0 +1,232 @@
+/* test_model_train_cli.c - `tickguard train` and `tickguard calibrate` as a
+ * user runs them: usage errors exit 2, a run killed after N steps and
+ * continued with --resume writes the same weights (byte for byte) as an
+ * uninterrupted run, calibrate --dry-run changes nothing while calibrate
+ * rewrites the threshold, and a tick CSV (with a header and a bad row) is
+ * streamed into a package. Skips when the binary was not built. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/tg_test.h"
+
+extern char **environ;
+
+static char bin[512], tmp[256];
+static const char *trades = "2500"; /* per instrument; fewer under sanitizers */
+
+/* Run tickguard with the NULL-terminated arguments; output into log.
+ * Returns the exit status (or -1). */
+static int run(const char *log, ...)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = strdup(bin);
+	va_list ap;
+	va_start(ap, log);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+		argv[n++] = strdup(a);
+	va_end(ap);
+	argv[n] = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	pid_t pid;
+	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	if (rc != 0)
+		return -1;
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)len + 1);
+	if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
+		free(b);
+		b = NULL;
+	}
+	if (b)
+		b[len] = 0;
+	fclose(f);
+	*n = (size_t)len;
+	return b;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	bool same = x && y && na == nb && memcmp(x, y, na) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static const char *p(const char *name)
+{
+	static char buf[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, name);
+	return buf[k];
+}
+
+static void need_bin(void)
+{
+	if (access(bin, X_OK) != 0)
+		TG_SKIP("%s not built", bin);
+}
+
+#define SMALL                                                                                      \
+	"--synthetic", "--synth-instruments", "2", "--synth-trades", trades, "--window", "20",     \
+	    "--units", "8,4", "--epochs", "2", "--checkpoint-every", "20", "--quiet"
+
+static void t_usage(void)
+{
+	need_bin();
+	const char *log = p("usage.log");
+	TG_CHECK_EQ_I64(run(log, "train", "--help", NULL), 0);
+	TG_CHECK_EQ_I64(run(log, "train", NULL), 2);
+	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--synthetic", "--epochs", "0", NULL),
+	                2);
+	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--synthetic", "--act", "gelu", NULL),
+	                2);
+	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--input", "a", "--synthetic", NULL), 2);
+	TG_CHECK_EQ_I64(run(log, "calibrate", "--help", NULL), 0);
+	TG_CHECK_EQ_I64(run(log, "calibrate", "--bogus", NULL), 2);
+	TG_CHECK_EQ_I64(run(log, "calibrate", "--model", p("none"), "--synthetic", NULL), 1);
+	size_t n;
+	char *s = slurp(log, &n);
+	TG_CHECK(s && strstr(s, "tickguard calibrate:"));
+	free(s);
+}
+
+static void t_resume(void)
+{
+	need_bin();
+	TG_CHECK_EQ_I64(run(p("a.log"), "train", "--out", p("a"), SMALL, NULL), 0);
+	TG_CHECK_EQ_I64(
+	    run(p("b.log"), "train", "--out", p("b"), SMALL, "--stop-after", "50", NULL), 1);
+	TG_CHECK(access(p("b/train.ckpt"), R_OK) == 0);
+	TG_CHECK(access(p("b/model.json"), R_OK) != 0);
+	TG_CHECK_EQ_I64(run(p("b2.log"), "train", "--out", p("b"), SMALL, "--resume", NULL), 0);
+	TG_CHECK(same_file(p("a/group1-shard1of1.bin"), p("b/group1-shard1of1.bin")));
+	TG_CHECK(access(p("b/train.ckpt"), R_OK) != 0); /* removed once the package is written */
+	/* --resume with other options is refused, not silently mixed. */
+	TG_CHECK_EQ_I64(
+	    run(p("c.log"), "train", "--out", p("c"), SMALL, "--stop-after", "30", NULL), 1);
+	TG_CHECK_EQ_I64(
+	    run(p("c2.log"), "train", "--out", p("c"), SMALL, "--lr", "0.002", "--resume", NULL),
+	    1);
+	size_t n;
+	char *s = slurp(p("c2.log"), &n);
+	TG_CHECK(s && strstr(s, "cannot resume"));
+	free(s);
+}
+
+static void t_calibrate(void)
+{
+	need_bin();
+	if (access(p("a/detector.json"), R_OK) != 0)
+		TG_CHECK_EQ_I64(run(p("a.log"), "train", "--out", p("a"), SMALL, NULL), 0);
+	size_t n0, n1;
+	char *before = slurp(p("a/detector.json"), &n0);
+	TG_CHECK_EQ_I64(run(p("cal.log"), "calibrate", "--model", p("a"), "--synthetic",
+	                    "--synth-seed", "9", "--synth-instruments", "2", "--synth-trades",
+	                    "2500", "--dry-run", "--quiet", NULL),
+	                0);
+	TG_CHECK(same_file(p("a/detector.json"), p("a/detector.json")));
+	char *mid = slurp(p("a/detector.json"), &n1);
+	TG_CHECK(before && mid && n0 == n1 && memcmp(before, mid, n0) == 0);
+	free(mid);
+	char *log = slurp(p("cal.log"), &n1);
+	TG_CHECK(log && strstr(log, "current threshold") && strstr(log, "unchanged"));
+	free(log);
+	TG_CHECK_EQ_I64(run(p("cal2.log"), "calibrate", "--model", p("a"), "--synthetic",
+	                    "--synth-seed", "9", "--synth-instruments", "2", "--synth-trades",
+	                    "2500", "--percentile", "95", "--quiet", NULL),
+	                0);
+	char *after = slurp(p("a/detector.json"), &n1);
+	TG_CHECK(after && strstr(after, "calibrated on synthetic market seed 9"));
+	TG_CHECK(after && strstr(after, "\"percentile\":\t95"));
+	free(after);
+	free(before);
+}
+
+static void t_csv(void)
+{
+	need_bin();
+	FILE *f = fopen(p("ticks.csv"), "w");
+	TG_CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "symbol,timestamp,price,size,side\n");
+	double a = 100, b = 20;
+	unsigned s = 1;
+	for (int i = 0; i < 3000; i++) {
+		s = s * 1103515245u + 12345u;
+		a *= 1 + ((double)((s >> 16) & 1023) - 511.5) * 2e-7;
+		b *= 1 + ((double)((s >> 6) & 1023) - 511.5) * 2e-7;
+		unsigned long long ns = 34200000000000ull + (unsigned long long)i * 7000000ull;
+		fprintf(f, "XYZ,%llu,%.2f,100,B\n", ns, a);
+		if (i == 1234)
+			fprintf(f, "XYZ,not-a-time,1.00,100,B\n");
+		fprintf(f, "\"ab\",%02d:%02d:%02d.%03d,%.4f,%d\n", 9 + i / 3600, 30 + (i / 60) % 30,
+		        i % 60, i % 1000, b, 1 + i % 7);
+	}
+	fclose(f);
+	TG_CHECK_EQ_I64(run(p("csv.log"), "train", "--out", p("csvpkg"), "--input", p("ticks.csv"),
+	                    "--window", "20", "--units", "8,4", "--epochs", "1", "--per-instrument",
+	                    "--quiet", NULL),
+	                0);
+	size_t n;
+	char *log = slurp(p("csv.log"), &n);
+	TG_CHECK(log && strstr(log, "1 input rows rejected (first: line 2471: bad timestamp)"));
+	free(log);
+	char *det = slurp(p("csvpkg/detector.json"), &n);
+	TG_CHECK(det && strstr(det, "csv ") && strstr(det, "\"AB\"") && strstr(det, "\"XYZ\""));
+	free(det);
+}
+
+int main(void)
+{
+	const char *b = getenv("TG_BIN");
+	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	snprintf(tmp, sizeof(tmp), "/tmp/tg_test_train_cli_%d", (int)getpid());
+	if (tg_test_scale() < 1)
+		trades = "1000";
+	mkdir(tmp, 0755);
+	tg_test_case("usage", t_usage);
+	tg_test_case("resume", t_resume);
+	tg_test_case("calibrate", t_calibrate);
+	tg_test_case("csv", t_csv);
+	if (getenv("TG_KEEP_TMP"))
+		return tg_test_done();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	return tg_test_done();
+}
