@@ -168,7 +168,8 @@ int tg_bt_quality(const struct tg_bt_input *in, const struct tg_bt_result *res,
                   const struct tg_quality_label *labels, size_t nl, struct tg_bt_quality *out);
 
 /* Outputs. CSV: instrument,last_tick,ts_ns,price,score,threshold,anomalous,
- * alert_id,norm_score. JSONL: the publisher's alert JSON per event. */
+ * alert_id,norm_score. JSONL: the publisher's alert JSON per event, in
+ * exchange-time order (ties: instrument, then event order). */
 int tg_bt_write_csv(const char *path, const struct tg_bt_input *in, const struct tg_bt_result *res);
 int tg_bt_write_jsonl(const char *path, const struct tg_bt_input *in,
                       const struct tg_bt_result *res);

@@ -119,8 +119,8 @@ int main(int argc, char **argv)
 			uint32_t n = tg_segment_instruments(ticks);
 			for (uint32_t i = 0; i < n; i++) {
 				struct tg_instrument_info info;
-				double mean;
-				uint32_t px;
+				double mean = 0;
+				uint32_t px = 0;
 				if (tg_segment_instrument(ticks, i, &info) < 0)
 					continue;
 				const struct tg_ring *r = tg_segment_tick_ring(ticks, i);

@@ -84,7 +84,10 @@ int tg_trainer_create(const struct tg_model_config *cfg, const struct tg_train_p
 void tg_trainer_destroy(struct tg_trainer *t);
 
 /* Continue from the checkpoint at p->ckpt_path. 0, or -errno from
- * tg_ckpt_load (-ENOENT: none; -ESTALE: another config). */
+ * tg_ckpt_load (-ENOENT: none; -ESTALE: another config or other data;
+ * -EBADMSG: corrupt), which leave the trainer as it was. -EBADMSG after a
+ * good load (inconsistent progress fields) may leave it half-restored:
+ * destroy it. */
 int tg_trainer_resume(struct tg_trainer *t);
 
 /* Train until the epochs are done, patience runs out or a stop is asked.

@@ -6,6 +6,7 @@
  * corrupt/foreign checkpoints refused, early stopping restoring the best. */
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,159 @@ static void t_early_stop(void)
 	free_series(&v);
 }
 
+/* The stop flag (SIGINT in `tickguard train`) stops after the step in
+ * flight with a checkpoint, and the resumed run matches an uninterrupted one. */
+static void t_stop_flag_resume(void)
+{
+	struct tg_model_config cfg = small_cfg(TG_ACT_RELU, 10, 1);
+	struct series s;
+	make_series(&s, cfg.window, 200, 6);
+	struct tg_train_data tr = {.values = s.v, .starts = s.tr, .count = s.ntr},
+	                     va = {.values = s.v, .starts = s.va, .count = s.nva};
+	struct tg_train_params p;
+	tg_train_params_default(&p);
+	p.epochs = 2;
+	p.batch = 16;
+	char path[256];
+	snprintf(path, sizeof(path), "%s", tmp_path("stop"));
+	p.ckpt_path = path; /* no periodic checkpoints: only the one the stop writes */
+	atomic_bool stop;
+	atomic_init(&stop, true);
+	struct tg_train_params ps = p;
+	ps.stop = &stop;
+	char err[128];
+	struct tg_train_report ra, rb;
+	struct tg_trainer *a, *b, *c;
+	TG_CHECK_EQ_I64(tg_trainer_create(&cfg, &p, &tr, &va, &a, err, sizeof(err)), 0);
+	TG_CHECK_EQ_I64(tg_trainer_run(a, &ra), 0);
+	TG_CHECK_EQ_I64(tg_trainer_create(&cfg, &ps, &tr, &va, &b, err, sizeof(err)), 0);
+	TG_CHECK_EQ_I64(tg_trainer_run(b, &rb), -EINTR);
+	TG_CHECK_EQ_U64(rb.steps, 1);
+	tg_trainer_destroy(b);
+	TG_CHECK_EQ_I64(tg_trainer_create(&cfg, &p, &tr, &va, &c, err, sizeof(err)), 0);
+	TG_CHECK_EQ_I64(tg_trainer_resume(c), 0);
+	TG_CHECK_EQ_I64(tg_trainer_run(c, &rb), 0);
+	TG_CHECK_EQ_U64(rb.resumed_at_step, 1);
+	size_t n = tg_trainer_param_count(a);
+	TG_CHECK(memcmp(tg_trainer_weights(a), tg_trainer_weights(c), n * sizeof(double)) == 0);
+	tg_trainer_destroy(a);
+	tg_trainer_destroy(c);
+	unlink(path);
+	free_series(&s);
+}
+
+/* Clipping by global norm: with a tiny clip the first Adam step hardly
+ * moves the weights (the gradient falls far below epsilon); without it
+ * the step is ~lr per weight. */
+static void t_clipnorm(void)
+{
+	struct tg_model_config cfg = small_cfg(TG_ACT_TANH, 10, 1);
+	struct series s;
+	make_series(&s, cfg.window, 200, 7);
+	struct tg_train_params p;
+	tg_train_params_default(&p);
+	p.epochs = 1;
+	p.stop_after = 1;
+	size_t n;
+	struct tg_model *m;
+	TG_CHECK_EQ_I64(tg_model_create(&cfg, &m), 0);
+	tg_model_init(m, p.seed);
+	double d_clip = 0, d_free = 0;
+	for (int k = 0; k < 2; k++) {
+		p.clipnorm = k ? 0 : 1e-9;
+		double *w = train_copy(&cfg, &p, &s, &n);
+		TG_CHECK(w != NULL);
+		for (size_t i = 0; w && i < n; i++) {
+			double d = fabs(w[i] - (double)m->params[i]);
+			if (k)
+				d_free = d > d_free ? d : d_free;
+			else
+				d_clip = d > d_clip ? d : d_clip;
+		}
+		free(w);
+	}
+	fprintf(stderr, "first step, max |dw|: clip 1e-9 %.3g, no clip %.3g\n", d_clip, d_free);
+	TG_CHECK(d_clip < 1e-5);
+	TG_CHECK(d_free > 5e-4);
+	tg_model_destroy(m);
+	free_series(&s);
+}
+
+/* The checkpoint loader reads outside bytes: random flips, truncations
+ * and extensions of a valid file must give an error (or, for bytes the
+ * checksum covers, never a silent success), and never a crash. */
+static void t_ckpt_fuzz(void)
+{
+	struct tg_model_config cfg = small_cfg(TG_ACT_TANH, 8, 1);
+	struct series s;
+	make_series(&s, cfg.window, 120, 8);
+	struct tg_train_data tr = {.values = s.v, .starts = s.tr, .count = s.ntr},
+	                     va = {.values = s.v, .starts = s.va, .count = s.nva};
+	struct tg_train_params p;
+	tg_train_params_default(&p);
+	p.epochs = 2;
+	p.batch = 8;
+	p.ckpt_every = 3;
+	char path[256];
+	snprintf(path, sizeof(path), "%s", tmp_path("fuzz"));
+	p.ckpt_path = path;
+	char err[128];
+	struct tg_trainer *t;
+	struct tg_train_report rep;
+	TG_CHECK_EQ_I64(tg_trainer_create(&cfg, &p, &tr, &va, &t, err, sizeof(err)), 0);
+	TG_CHECK_EQ_I64(tg_trainer_run(t, &rep), 0);
+	size_t n = 0;
+	FILE *f = fopen(path, "rb");
+	TG_CHECK(f != NULL);
+	if (!f) {
+		tg_trainer_destroy(t);
+		free_series(&s);
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *good = malloc(n + 64), *bad = malloc(n + 64);
+	TG_CHECK(fread(good, 1, n, f) == n);
+	fclose(f);
+	TG_CHECK_EQ_I64(tg_trainer_resume(t), 0);
+	struct tg_rng r;
+	tg_rng_seed(&r, 123);
+	int iters = (int)(300 * tg_test_scale()) + 20, accepted = 0;
+	for (int it = 0; it < iters; it++) {
+		memcpy(bad, good, n);
+		size_t len = n;
+		switch (it % 3) {
+		case 0: /* flip 1-4 bytes */
+			for (uint64_t k = 1 + tg_rng_below(&r, 4); k-- > 0;)
+				bad[tg_rng_below(&r, n)] ^=
+				    (unsigned char)(1 + tg_rng_below(&r, 255));
+			break;
+		case 1: /* truncate */
+			len = tg_rng_below(&r, n);
+			break;
+		default: /* extend with junk */
+			len = n + 1 + tg_rng_below(&r, 63);
+			for (size_t k = n; k < len; k++)
+				bad[k] = (unsigned char)tg_rng_next(&r);
+		}
+		f = fopen(path, "wb");
+		if (!f)
+			break;
+		fwrite(bad, 1, len, f);
+		fclose(f);
+		int rc = tg_trainer_resume(t);
+		accepted += rc == 0;
+		TG_CHECK(rc == -EBADMSG || rc == -ESTALE || rc == -EOVERFLOW);
+	}
+	TG_CHECK_EQ_I64(accepted, 0);
+	unlink(path);
+	free(good);
+	free(bad);
+	tg_trainer_destroy(t);
+	free_series(&s);
+}
+
 static void t_bad_params(void)
 {
 	struct tg_model_config cfg = small_cfg(TG_ACT_RELU, 10, 1);
@@ -441,6 +595,9 @@ int main(void)
 	tg_test_case("threads_deterministic", t_threads_deterministic);
 	tg_test_case("resume_exact", t_resume_exact);
 	tg_test_case("early_stop", t_early_stop);
+	tg_test_case("stop_flag_resume", t_stop_flag_resume);
+	tg_test_case("clipnorm", t_clipnorm);
+	tg_test_case("ckpt_fuzz", t_ckpt_fuzz);
 	tg_test_case("bad_params", t_bad_params);
 	return tg_test_done();
 }
