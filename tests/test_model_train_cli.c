@@ -114,6 +114,15 @@ static void t_usage(void)
 	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--synthetic", "--act", "gelu", NULL),
 	                2);
 	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--input", "a", "--synthetic", NULL), 2);
+	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--input", "/nonexistent.csv", NULL), 1);
+	size_t n0;
+	char *s0 = slurp(log, &n0);
+	TG_CHECK(s0 && strstr(s0, "cannot open /nonexistent.csv"));
+	free(s0);
+	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), SMALL, "--resume", NULL), 1);
+	s0 = slurp(log, &n0);
+	TG_CHECK(s0 && strstr(s0, "cannot resume"));
+	free(s0);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--help", NULL), 0);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--bogus", NULL), 2);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--model", p("none"), "--synthetic", NULL), 1);
