@@ -143,16 +143,23 @@ deps:
 test: deps
 	@mk/test.sh
 
+# The demos build only what they run; the build log goes to a file and is
+# shown only when the build fails.
+DEMO_BUILD = @mkdir -p build && echo "building (log: build/demo-build.log)" && \
+	$(MAKE) --no-print-directory -j$$(nproc) MODE=release build/release/bin/tickguard \
+	build/release/bin/tg_consumer >build/demo-build.log 2>&1 || \
+	{ tail -n 40 build/demo-build.log; exit 1; }
+
 demo: deps
-	@$(MAKE) --no-print-directory MODE=release all
+	$(DEMO_BUILD)
 	@mk/demo.sh
 
 demo-real: deps
-	@$(MAKE) --no-print-directory MODE=release all
+	$(DEMO_BUILD)
 	@mk/demo.sh real
 
 bench: deps
-	@$(MAKE) --no-print-directory MODE=release all benches
+	@$(MAKE) --no-print-directory -j$$(nproc) MODE=release all benches
 	@mk/bench.sh
 
 FORMAT_FILES = $(shell git ls-files -- '*.c' '*.h' '*.cc' 2>/dev/null)

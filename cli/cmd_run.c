@@ -51,7 +51,7 @@ enum { P_GATEWAY, P_SCORER, P_PUBLISHER, P_FEEDSIM };
 struct run_proc {
 	char name[32];
 	int role, index;
-	char args[48][TG_RUN_PATH];
+	char args[96][TG_RUN_PATH];
 	int nargs;
 	pid_t pid;
 	uint32_t restarts;
@@ -149,9 +149,57 @@ static void run_arg(struct run_proc *p, const char *fmt, ...) __attribute__((for
 static void run_arg(struct run_proc *p, const char *fmt, ...)
 {
 	va_list ap;
+	if (p->nargs >= (int)TG_ARRAY_SIZE(p->args) - 1)
+		return; /* cannot happen with the options we pass (< 80) */
 	va_start(ap, fmt);
 	vsnprintf(p->args[p->nargs++], TG_RUN_PATH, fmt, ap);
 	va_end(ap);
+}
+
+/* The remote client's options for a scorer: one --remote=KEY=VALUE per
+ * option set (scorer/recon.h keys), headers, fallback. Nothing if local. */
+static void run_remote_args(const struct tg_run_config *c, struct run_proc *p)
+{
+	const struct {
+		const char *key, *val;
+	} o[] = {
+	    {"url", c->remote_url},
+	    {"base-url", c->remote_base_url},
+	    {"model", c->remote_model},
+	    {"version", c->remote_version},
+	    {"project", c->remote_project},
+	    {"location", c->remote_location},
+	    {"endpoint", c->remote_endpoint},
+	    {"auth-env", c->remote_auth_env},
+	    {"auth-file", c->remote_auth_file},
+	    {"auth-command", c->remote_auth_command},
+	    {"auth-refresh-s", c->remote_auth_refresh_s},
+	    {"timeout-ms", c->remote_timeout_ms},
+	    {"connect-timeout-ms", c->remote_connect_timeout_ms},
+	    {"deadline-ms", c->remote_deadline_ms},
+	    {"retries", c->remote_retries},
+	    {"max-inflight", c->remote_max_inflight},
+	    {"max-pending", c->remote_max_pending},
+	    {"max-request-bytes", c->remote_max_request_bytes},
+	    {"max-reply-bytes", c->remote_max_reply_bytes},
+	    {"circuit-failures", c->remote_circuit_failures},
+	    {"circuit-open-ms", c->remote_circuit_open_ms},
+	};
+	bool on = false;
+	for (size_t i = 0; i < 7; i++) /* url .. endpoint select remote mode */
+		on |= o[i].val[0] != 0;
+	if (!on)
+		return;
+	for (size_t i = 0; i < TG_ARRAY_SIZE(o); i++)
+		if (o[i].val[0])
+			run_arg(p, "--remote=%s=%s", o[i].key, o[i].val);
+	for (const char *h = c->remote_headers; *h;) {
+		size_t n = strcspn(h, "\n");
+		run_arg(p, "--remote-header=%.*s", (int)n, h);
+		h += n + (h[n] != 0);
+	}
+	if (c->remote_fallback)
+		run_arg(p, "--remote-fallback");
 }
 
 /* fork + exec this binary with p's args; stdout/stderr to <workdir>/<name>.log
@@ -608,6 +656,103 @@ static int run_quality(struct run *r, cJSON *js, struct tg_quality *q)
 
 /* ---- summary --------------------------------------------------------------- */
 
+/* Is the feed restamped with the wall clock (feedsim --clock live)? auto:
+ * when paced, so stamps and exchange-time hysteresis stay meaningful. */
+static bool run_clock_live(const struct tg_run_config *c)
+{
+	return !strcmp(c->clock, "live") ||
+	       (!strcmp(c->clock, "auto") && (c->speed > 0 || c->rate > 0));
+}
+
+/* Exchange timestamp -> alert emitted: percentiles when the feed was
+ * live-clocked and the publisher measured it, else "n/a" with the reason;
+ * also gateway receive -> alert emitted, both under "latency" in js. */
+/* The scorers' reconstruction backend (remote client counters, summed over
+ * the scorers' flag segments) into the summary: JSON always, a line when
+ * the scorers went remote. */
+static void run_summary_backend(const struct run *r, cJSON *jw)
+{
+	static const char *const bn[] = {
+	    "backend_batches_submitted", "backend_windows_submitted", "backend_windows_scored",
+	    "backend_windows_unscored",  "backend_windows_fallback",  "backend_requests",
+	    "backend_retries",           "backend_timeouts",          "backend_conn_errors",
+	    "backend_http_2xx",          "backend_http_429",          "backend_http_4xx",
+	    "backend_http_5xx",          "backend_http_other",        "backend_malformed",
+	    "backend_error_bodies",      "backend_auth_failures",     "backend_circuit_open",
+	    "backend_bytes_sent",        "backend_bytes_received",    "backend_batches_rejected",
+	    "windows_abandoned",         "rounds_inflight_full",      "result_latency_ns",
+	};
+	cJSON *jb = cJSON_AddObjectToObject(jw, "backend");
+	uint64_t v[TG_ARRAY_SIZE(bn)];
+	for (size_t i = 0; i < TG_ARRAY_SIZE(bn); i++) {
+		v[i] = run_sum(r, "flags.", bn[i]);
+		cJSON_AddNumberToObject(jb, bn[i], (double)v[i]);
+	}
+	uint64_t lat_max = 0;
+	for (int i = 0; i < r->nsegs; i++)
+		if (!strncmp(r->segs[i].name, "flags.", 6)) {
+			uint64_t m = run_ctr(r->segs[i].seg, "result_latency_max_ns");
+			lat_max = m > lat_max ? m : lat_max;
+		}
+	cJSON_AddNumberToObject(jb, "result_latency_max_ns", (double)lat_max);
+	if (!v[5]) /* no HTTP request: local model */
+		return;
+	printf("remote: %llu requests (%llu retries), 2xx %llu, 429 %llu, 4xx %llu, 5xx %llu, "
+	       "timeouts %llu, conn errors %llu, malformed %llu, circuit open %llu\n",
+	       (unsigned long long)v[5], (unsigned long long)v[6], (unsigned long long)v[9],
+	       (unsigned long long)v[10], (unsigned long long)v[11], (unsigned long long)v[12],
+	       (unsigned long long)v[7], (unsigned long long)v[8], (unsigned long long)v[14],
+	       (unsigned long long)v[17]);
+	printf("  windows sent %llu: scored %llu (local fallback %llu), unscored %llu; abandoned "
+	       "at exit %llu; batch latency mean %.1f ms, max %.1f ms\n",
+	       (unsigned long long)v[1], (unsigned long long)v[2], (unsigned long long)v[4],
+	       (unsigned long long)v[3], (unsigned long long)v[21],
+	       v[0] ? (double)v[23] / 1e6 / (double)v[0] : 0.0, (double)lat_max / 1e6);
+}
+
+static void run_summary_exch_latency(const struct run *r, const struct tg_segment *alerts,
+                                     cJSON *js)
+{
+	cJSON *jl = cJSON_AddObjectToObject(js, "latency");
+	bool live = run_clock_live(&r->cfg);
+	uint64_t n = run_ctr(alerts, "lat_alert_exch_n");
+	uint64_t out = run_ctr(alerts, "lat_alert_exch_out_of_range");
+	cJSON_AddStringToObject(jl, "clock", live ? "live" : "source");
+	cJSON *jr = cJSON_AddObjectToObject(jl, "recv_to_alert");
+	cJSON_AddNumberToObject(jr, "n", (double)run_ctr(alerts, "lat_alert_n"));
+	cJSON_AddNumberToObject(jr, "p50_ns", (double)run_ctr(alerts, "lat_alert_recv_p50_ns"));
+	cJSON_AddNumberToObject(jr, "p99_ns", (double)run_ctr(alerts, "lat_alert_recv_p99_ns"));
+	cJSON_AddNumberToObject(jr, "p999_ns", (double)run_ctr(alerts, "lat_alert_recv_p999_ns"));
+	cJSON *je = cJSON_AddObjectToObject(jl, "exch_to_alert");
+	cJSON_AddNumberToObject(je, "n", (double)n);
+	cJSON_AddNumberToObject(je, "out_of_range", (double)out);
+	if (live && n) {
+		uint64_t p50 = run_ctr(alerts, "lat_alert_exch_p50_ns");
+		uint64_t p99 = run_ctr(alerts, "lat_alert_exch_p99_ns");
+		uint64_t p999 = run_ctr(alerts, "lat_alert_exch_p999_ns");
+		printf("latency tick -> alert (exchange timestamp -> emitted, %llu alerts, live "
+		       "clock): p50 %.1f us, p99 %.1f us, p99.9 %.1f us%s\n",
+		       (unsigned long long)n, (double)p50 / 1e3, (double)p99 / 1e3,
+		       (double)p999 / 1e3, out ? " (some alerts out of [0, 1 h))" : "");
+		cJSON_AddNumberToObject(je, "p50_ns", (double)p50);
+		cJSON_AddNumberToObject(je, "p99_ns", (double)p99);
+		cJSON_AddNumberToObject(je, "p999_ns", (double)p999);
+		return;
+	}
+	char why[160];
+	if (!live)
+		snprintf(why, sizeof(why),
+		         "the feed replays the source's clock: clock %s, use --clock live",
+		         r->cfg.clock);
+	else if (out)
+		snprintf(why, sizeof(why), "%llu alerts outside [0, 1 h) of the live clock",
+		         (unsigned long long)out);
+	else
+		snprintf(why, sizeof(why), "no alerts");
+	printf("latency from exchange timestamps: n/a (%s)\n", why);
+	cJSON_AddStringToObject(je, "na", why);
+}
+
 static void run_summary(struct run *r, double secs)
 {
 	cJSON *js = cJSON_CreateObject();
@@ -705,6 +850,7 @@ static void run_summary(struct run *r, double secs)
 		       (double)wv[10] / 1e3 / (double)wv[1], (double)wv[11] / 1e3 / (double)wv[1]);
 	cJSON_AddNumberToObject(jw, "cpu_ns_per_scored_window",
 	                        wv[1] ? (double)wv[11] / (double)wv[1] : 0);
+	run_summary_backend(r, jw);
 	cJSON *ja = cJSON_AddObjectToObject(js, "publisher");
 	if (alerts) {
 		uint32_t n = tg_segment_counters(alerts);
@@ -733,17 +879,7 @@ static void run_summary(struct run *r, double secs)
 		    (double)run_ctr(alerts, "lat_alert_recv_p50_ns") / 1e3,
 		    (double)run_ctr(alerts, "lat_alert_recv_p99_ns") / 1e3,
 		    (double)run_ctr(alerts, "lat_alert_recv_p999_ns") / 1e3);
-		if (run_ctr(alerts, "lat_alert_exch_n"))
-			printf(
-			    "latency tick -> alert (exchange timestamp -> emitted): p50 %.1f us, "
-			    "p99 %.1f us, p99.9 %.1f us\n",
-			    (double)run_ctr(alerts, "lat_alert_exch_p50_ns") / 1e3,
-			    (double)run_ctr(alerts, "lat_alert_exch_p99_ns") / 1e3,
-			    (double)run_ctr(alerts, "lat_alert_exch_p999_ns") / 1e3);
-		else
-			printf("latency from exchange timestamps: n/a (replayed clock, %llu alerts "
-			       "outside [0, 1 h))\n",
-			       (unsigned long long)run_ctr(alerts, "lat_alert_exch_out_of_range"));
+		run_summary_exch_latency(r, alerts, js);
 		printf(
 		    "latency tick -> decision at the publisher (every window, %llu): p50 %.1f us, "
 		    "p99 %.1f us, p99.9 %.1f us\n",
@@ -825,11 +961,9 @@ static int run_pipeline(struct run *r)
 		run_arg(p, "%s", c->idle);
 		run_arg(p, "--batch");
 		run_arg(p, "%u", c->batch);
-		if (c->remote_url[0]) {
-			run_arg(p, "--remote-url");
-			run_arg(p, "%s", c->remote_url);
-			run_arg(p, "--remote-fallback");
-		}
+		run_arg(p, "--max-inflight");
+		run_arg(p, "%u", c->max_inflight);
+		run_remote_args(c, p);
 		if (c->core_base >= 0) {
 			run_arg(p, "--core");
 			run_arg(p, "%ld", (c->core_base + (long)k) % (ncpu > 0 ? ncpu : 1));
@@ -855,6 +989,8 @@ static int run_pipeline(struct run *r)
 	run_arg(pub, "%llu", (unsigned long long)c->cooldown_ns);
 	run_arg(pub, "--update-every");
 	run_arg(pub, "%u", c->update_every);
+	run_arg(pub, "--exch-clock");
+	run_arg(pub, "%s", run_clock_live(c) ? "live" : "replay");
 	if (c->udp[0]) {
 		run_arg(pub, "--udp");
 		run_arg(pub, "%s", c->udp);
@@ -893,6 +1029,10 @@ static int run_pipeline(struct run *r)
 	if (c->rate > 0) {
 		run_arg(fs, "--rate");
 		run_arg(fs, "%g", c->rate);
+	}
+	if (run_clock_live(c)) {
+		run_arg(fs, "--clock");
+		run_arg(fs, "live");
 	}
 	if (c->drop > 0) {
 		run_arg(fs, "--drop");

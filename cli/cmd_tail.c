@@ -90,6 +90,7 @@ int tg_cmd_tail(int argc, char **argv)
 	const struct tg_ring *ring = NULL;
 	uint64_t next = 0, printed = 0, lost = 0, polls = 0;
 	bool said_waiting = false;
+	int exit_rc = 0;
 	while (!atomic_load_explicit(&tail_stop, memory_order_relaxed)) {
 		if (!seg) {
 			int rc = tg_segment_attach(alerts, &seg);
@@ -104,6 +105,16 @@ int tg_cmd_tail(int argc, char **argv)
 				said_waiting = true;
 				tail_nap();
 				continue;
+			}
+			/* a tick segment has no single ring (tg_segment_ring is NULL) */
+			if (tg_segment_kind(seg) != TG_SEG_ALERTS) {
+				fprintf(stderr,
+				        "tickguard tail: segment %s is not an alert segment\n",
+				        alerts);
+				tg_segment_detach(seg);
+				seg = NULL;
+				exit_rc = TG_EXIT_FAILURE;
+				break;
 			}
 			ring = tg_segment_ring(seg);
 			uint64_t h = tg_ring_head(ring);
@@ -176,5 +187,5 @@ int tg_cmd_tail(int argc, char **argv)
 		tg_segment_detach(ticks);
 	if (seg)
 		tg_segment_detach(seg);
-	return 0;
+	return exit_rc;
 }

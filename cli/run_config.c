@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum rc_type { RC_STR, RC_U32, RC_U64, RC_INT, RC_DBL, RC_BOOL, RC_ARGS };
+/* RC_DIGITS: a string of digits or "" (a remote option left at its default);
+ * RC_LINES: each flag / array item appends a line ("Name: value" headers). */
+enum rc_type { RC_STR, RC_U32, RC_U64, RC_INT, RC_DBL, RC_BOOL, RC_ARGS, RC_DIGITS, RC_LINES };
 
 struct rc_field {
 	const char *key;
@@ -40,10 +42,34 @@ static const struct rc_field rc_fields[] = {
     F(core_base, RC_INT, "pin scorer k to CPU (core_base+k) mod ncpu; -1 = off (1)"),
     F(idle, RC_STR, "scorer idle strategy spin|yield|sleep (sleep)"),
     F(batch, RC_U32, "windows per reconstruction call (32)"),
-    F(remote_url, RC_STR, "scorers reconstruct via this V1 predict URL (local fallback)"),
+    F(remote_url, RC_STR, "scorers reconstruct via this V1 predict URL (full URL)"),
+    F(remote_base_url, RC_STR, "... or TF Serving / KServe / tickguard serve base URL"),
+    F(remote_model, RC_STR, "    with this model name"),
+    F(remote_version, RC_DIGITS, "    and version (latest)"),
+    F(remote_project, RC_STR, "... or Vertex AI: project"),
+    F(remote_location, RC_STR, "    location (e.g. us-central1)"),
+    F(remote_endpoint, RC_STR, "    endpoint id"),
+    F(remote_auth_env, RC_STR, "bearer token from this environment variable"),
+    F(remote_auth_file, RC_STR, "... or from this file (re-read when it changes)"),
+    F(remote_auth_command, RC_STR, "... or printed by this command (gcloud auth ...)"),
+    F(remote_auth_refresh_s, RC_DIGITS, "re-run the token command after N s (3000)"),
+    F(remote_headers, RC_LINES, "extra header 'Name: value' (repeat; JSON: array)"),
+    F(remote_timeout_ms, RC_DIGITS, "per HTTP attempt (5000)"),
+    F(remote_connect_timeout_ms, RC_DIGITS, "connect timeout (1000)"),
+    F(remote_deadline_ms, RC_DIGITS, "per batch incl. retries (3 x timeout)"),
+    F(remote_retries, RC_DIGITS, "retries of retryable failures (3; 0 = none)"),
+    F(remote_max_inflight, RC_DIGITS, "HTTP requests on the wire per scorer (4)"),
+    F(remote_max_pending, RC_DIGITS, "batches the client holds (16)"),
+    F(remote_max_request_bytes, RC_DIGITS, "request body limit, batches split (1572864)"),
+    F(remote_max_reply_bytes, RC_DIGITS, "larger replies are malformed (16777216)"),
+    F(remote_circuit_failures, RC_DIGITS, "failures that mark the endpoint down (5)"),
+    F(remote_circuit_open_ms, RC_DIGITS, "down this long before a probe (1000)"),
+    F(remote_fallback, RC_BOOL, "unscorable windows go to the local model (true)"),
+    F(max_inflight, RC_U32, "batches a scorer keeps outstanding at its backend (8)"),
     F(speed, RC_DBL, "feed at exchange time x N (0 = as fast as possible)"),
     F(rate, RC_DBL, "feed messages per second (0 = unpaced)"),
     F(drop, RC_DBL, "feed drops this fraction of packets (gateway recovers them)"),
+    F(clock, RC_STR, "feed timestamps live|source|auto (auto: live when paced)"),
     F(ring_slots, RC_U32, "ticks kept per instrument (4096)"),
     F(hyst_windows, RC_U32, "alert closes after N windows below threshold (5)"),
     F(cooldown_windows, RC_U32, "windows after a close before a new alert (10)"),
@@ -74,7 +100,10 @@ void tg_run_config_default(struct tg_run_config *c)
 	c->scorers = 1;
 	c->core_base = 1;
 	snprintf(c->idle, sizeof(c->idle), "sleep");
+	snprintf(c->clock, sizeof(c->clock), "auto");
 	c->batch = 32;
+	c->remote_fallback = true;
+	c->max_inflight = 8;
 	c->ring_slots = 4096;
 	c->hyst_windows = 5;
 	c->cooldown_windows = 10;
@@ -149,6 +178,20 @@ static int rc_set(struct tg_run_config *c, const struct rc_field *fd, const char
 		*(double *)p = v;
 		return 0;
 	}
+	case RC_DIGITS:
+		if (strlen(val) >= fd->size || strspn(val, "0123456789") != strlen(val))
+			goto bad;
+		snprintf(p, fd->size, "%s", val);
+		return 0;
+	case RC_LINES: {
+		size_t used = strlen(p);
+		if (!*val)
+			return 0;
+		if (!strchr(val, ':') || used + strlen(val) + 2 > fd->size)
+			goto bad;
+		snprintf((char *)p + used, fd->size - used, "%s%s", used ? "\n" : "", val);
+		return 0;
+	}
 	case RC_BOOL:
 		if (!strcmp(val, "true") || !strcmp(val, "1"))
 			*(bool *)p = true;
@@ -218,7 +261,15 @@ int tg_run_config_load(struct tg_run_config *c, const char *path, char *err, siz
 			break;
 		}
 		char val[1024];
-		if (fd->type == RC_ARGS && cJSON_IsArray(it)) {
+		if (fd->type == RC_LINES && cJSON_IsArray(it)) {
+			for (cJSON *a = it->child; a && !rc; a = a->next)
+				rc = cJSON_IsString(a) ? rc_set(c, fd, a->valuestring, err, errlen)
+				                       : -EINVAL;
+			if (rc)
+				snprintf(err, errlen, "config %s: bad item in '%s'", path,
+				         it->string);
+			continue;
+		} else if (fd->type == RC_ARGS && cJSON_IsArray(it)) {
 			size_t used = 0;
 			val[0] = 0;
 			for (cJSON *a = it->child; a; a = a->next) {
@@ -310,12 +361,20 @@ int tg_run_config_flags(struct tg_run_config *c, int argc, char **argv, char *er
 		if (rc_set(c, fd, val, err, errlen) < 0)
 			return -EINVAL;
 	}
+	if (c->max_inflight == 0 || c->max_inflight > 256) {
+		snprintf(err, errlen, "max_inflight must be 1..256");
+		return -EINVAL;
+	}
 	if (c->scorers == 0 || c->scorers > 64) {
 		snprintf(err, errlen, "scorers must be 1..64");
 		return -EINVAL;
 	}
 	if (strcmp(c->idle, "spin") && strcmp(c->idle, "yield") && strcmp(c->idle, "sleep")) {
 		snprintf(err, errlen, "idle must be spin, yield or sleep");
+		return -EINVAL;
+	}
+	if (strcmp(c->clock, "live") && strcmp(c->clock, "source") && strcmp(c->clock, "auto")) {
+		snprintf(err, errlen, "clock must be live, source or auto");
 		return -EINVAL;
 	}
 	if (c->drop >= 1.0 || c->val_frac <= 0 || c->val_frac >= 0.9) {

@@ -31,9 +31,24 @@ struct tg_run_config {
 	char idle[8];  /* spin | yield | sleep */
 	uint32_t batch;
 	char remote_url[TG_RUN_PATH]; /* scorers reconstruct remotely (V1 predict), "" = local */
-	double speed;                 /* feed: exchange time x N; 0 = as fast as possible */
-	double rate;                  /* feed: messages per second; 0 = unpaced */
-	double drop; /* feed: fraction of packets dropped (recovered by retransmission) */
+	/* the rest of the remote client's options (scorer/recon.h), passed to each
+	   scorer as --remote=KEY=VALUE when set; numbers as digits, "" = default */
+	char remote_base_url[TG_RUN_PATH], remote_model[128], remote_version[16];
+	char remote_project[128], remote_location[64], remote_endpoint[128];
+	char remote_auth_env[128], remote_auth_file[TG_RUN_PATH], remote_auth_command[TG_RUN_PATH];
+	char remote_auth_refresh_s[16];
+	char remote_headers[2048]; /* extra "Name: value" lines, '\n'-separated */
+	char remote_timeout_ms[16], remote_connect_timeout_ms[16], remote_deadline_ms[16];
+	char remote_retries[16], remote_max_inflight[16], remote_max_pending[16];
+	char remote_max_request_bytes[16], remote_max_reply_bytes[16];
+	char remote_circuit_failures[16], remote_circuit_open_ms[16];
+	bool remote_fallback;  /* windows the endpoint could not score: local model (true) */
+	uint32_t max_inflight; /* batches a scorer keeps outstanding at its backend (8) */
+	double speed;          /* feed: exchange time x N; 0 = as fast as possible */
+	double rate;           /* feed: messages per second; 0 = unpaced */
+	double drop;           /* feed: fraction of packets dropped (recovered by retransmission) */
+	char clock[8];         /* feed ITCH time: live (wall clock at send, UTC) | source |
+			  auto (default: live when paced by speed or rate) */
 	uint32_t ring_slots;
 	uint32_t hyst_windows, cooldown_windows, update_every;
 	uint64_t hyst_ns, cooldown_ns; /* exchange-time hysteresis / cooldown */

@@ -87,7 +87,10 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "tg_consumer: no alert ring %s (%s); ticks only\n", alerts_name,
 		        tg_strerror(rc));
-	const struct tg_ring *ar = alerts ? tg_segment_ring(alerts) : NULL;
+	/* check the kind: a tick segment has no single ring (NULL), a flag
+	 * segment's ring holds flags, not alerts */
+	const struct tg_ring *ar =
+	    alerts && tg_segment_kind(alerts) == TG_SEG_ALERTS ? tg_segment_ring(alerts) : NULL;
 	uint64_t next_alert = ar ? tg_ring_head(ar) : 0;
 	struct tg_reader_stats st = {0};
 	double start = now_s(), last_print = start - 1.0; /* print at once */

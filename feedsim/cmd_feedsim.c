@@ -57,6 +57,11 @@ static void usage(FILE *o)
 	    "                            (LOBSTER: from the file name; default 1970-01-01)\n"
 	    "  --speed N                 exchange time x N (default: as fast as possible)\n"
 	    "  --rate MSGS               messages per second\n"
+	    "  --clock source|live       ITCH timestamps: the source's (default), or the\n"
+	    "                            wall clock at send, ns since midnight UTC of the\n"
+	    "                            start day (deadline-based: order and relative\n"
+	    "                            timing kept; labels' *_ts_ns stay source time)\n"
+	    "  --clock-utc-offset S      live: time of day = UTC + S seconds (0)\n"
 	    "  --drop F  --reorder F  --drop-seed N   lose / reorder a fraction of packets\n"
 	    "  --heartbeat-ms N (1000)  --linger-s S (2; -1 = until Ctrl-C)\n");
 }
@@ -244,6 +249,19 @@ int tg_cmd_feedsim(int argc, char **argv)
 		} else if (!strcmp(a, "--rate")) {
 			if (parse_dbl(val, &fc.rate) || !(fc.rate > 0))
 				return bad("--rate wants a positive number, not '%s'", val);
+		} else if (!strcmp(a, "--clock")) {
+			if (strcmp(val, "source") && strcmp(val, "live"))
+				return bad("--clock wants source or live, not '%s'", val);
+			fc.clock = val[0] == 'l' ? TG_FEED_CLOCK_LIVE : TG_FEED_CLOCK_SOURCE;
+		} else if (!strcmp(a, "--clock-utc-offset")) {
+			char *end;
+			errno = 0;
+			long long o = strtoll(val, &end, 10);
+			if (!*val || *end || errno || o < -14 * 3600 || o > 14 * 3600)
+				return bad("--clock-utc-offset wants seconds in -50400..50400, not "
+				           "'%s'",
+				           val);
+			fc.clock_utc_offset_s = o;
 		} else if (!strcmp(a, "--drop")) {
 			if (parse_dbl(val, &fc.drop) || !(fc.drop >= 0 && fc.drop <= 1))
 				return bad("--drop wants a fraction 0..1, not '%s'", val);
@@ -359,6 +377,11 @@ int tg_cmd_feedsim(int argc, char **argv)
 		tg_source_close(src);
 		return TG_EXIT_FAILURE;
 	}
+	if (fc.clock == TG_FEED_CLOCK_LIVE)
+		fprintf(stderr,
+		        "feedsim: live clock: ITCH time = wall clock at send, ns since midnight "
+		        "(UTC%+lld s)\n",
+		        (long long)fc.clock_utc_offset_s);
 	if (tg_feed_retrans_port(feed))
 		fprintf(stderr, "feedsim: answering retransmission requests on port %u\n",
 		        tg_feed_retrans_port(feed));
@@ -395,6 +418,11 @@ int tg_cmd_feedsim(int argc, char **argv)
 	       (unsigned long long)fs.requests, (unsigned long long)fs.bad_requests,
 	       (unsigned long long)fs.resent_msgs, (unsigned long long)fs.resent_packets,
 	       (unsigned long long)fs.send_errors);
+	if (fc.clock == TG_FEED_CLOCK_LIVE)
+		printf("feedsim: live clock from midnight %llu (Unix ns): %llu restamped, %llu "
+		       "raised to keep order, %llu too short to stamp\n",
+		       (unsigned long long)fs.live_midnight_ns, (unsigned long long)fs.restamped,
+		       (unsigned long long)fs.stamps_raised, (unsigned long long)fs.unstamped);
 	if (rs.skipped_packets || rs.bad_records || rs.zero_len_fixed)
 		printf("feedsim: input: %llu non-MoldUDP64 datagrams skipped, %llu bad records, "
 		       "%llu zero length prefixes fixed from the type\n",

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,17 @@ struct tg_feed {
 	uint64_t held_ts;
 	uint64_t pkt_ts; /* exchange time of the packet's first message */
 	uint64_t next_hb_ns;
-	int ended; /* end of session sent: idle packets repeat it */
+	int ended;       /* end of session sent: idle packets repeat it */
+	uint64_t day_ns; /* pcap record time = this + the packet's ITCH time */
+	/* live clock: wall time = wall0_ns + (monotonic - mono0_ns); ITCH time
+	 * = wall time - midnight_ns; last_stamp keeps stamps in order */
+	uint64_t wall0_ns, mono0_ns, midnight_ns, last_stamp;
+	uint8_t stamped[256]; /* the restamped copy of the current message */
 	struct tg_feed_stats st;
 };
+
+#define DAY_NS  86400000000000ull
+#define ITCH_TS 5 /* offset of the 6-byte big-endian timestamp in every message */
 
 static double rng_unit(uint64_t *x)
 {
@@ -146,7 +155,9 @@ static int open_rq(struct tg_feed *f)
 int tg_feed_create(const struct tg_feed_config *c, struct tg_feed **out)
 {
 	if (c->drop < 0 || c->drop > 1 || c->reorder < 0 || c->reorder > 1 || c->speed < 0 ||
-	    c->rate < 0 || (c->session && strlen(c->session) > TG_MOLD_SESSION_LEN))
+	    c->rate < 0 || (c->session && strlen(c->session) > TG_MOLD_SESSION_LEN) ||
+	    (c->clock != TG_FEED_CLOCK_SOURCE && c->clock != TG_FEED_CLOCK_LIVE) ||
+	    c->clock_utc_offset_s < -14 * 3600 || c->clock_utc_offset_s > 14 * 3600)
 		return -EINVAL;
 	struct tg_feed *f = calloc(1, sizeof(*f));
 	int rc;
@@ -154,6 +165,7 @@ int tg_feed_create(const struct tg_feed_config *c, struct tg_feed **out)
 		return -ENOMEM;
 	f->c = *c;
 	f->tx_fd = f->rq_fd = -1;
+	f->day_ns = c->pcap_day_ns;
 	if (!f->c.mtu)
 		f->c.mtu = TG_MOLD_MTU_PAYLOAD;
 	if (!f->c.heartbeat_ns)
@@ -262,7 +274,7 @@ static void emit(struct tg_feed *f, const uint8_t *pkt, size_t len, uint64_t ts_
 	}
 	if (f->have_pcap) {
 		struct tg_udp_datagram d = {
-		    .ts_ns = f->c.pcap_day_ns + ts_ns,
+		    .ts_ns = f->day_ns + ts_ns,
 		    .src_ip = 0x7f000001,
 		    .dst_ip = f->tx_fd >= 0 ? ntohl(f->dest.sin_addr.s_addr) : 0x7f000001,
 		    .src_port = 26399,
@@ -416,6 +428,53 @@ static void send_end(struct tg_feed *f)
 	f->ended = 1;
 }
 
+/* Live clock: pair the wall clock with the monotonic one (the read with the
+ * tightest monotonic bracket of three, so a preemption cannot skew it) and
+ * find the midnight of the local day (UTC + offset). */
+static void live_clock_start(struct tg_feed *f)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 3; i++) {
+		uint64_t m0 = tg_monotonic_ns(), w = tg_realtime_ns(), m1 = tg_monotonic_ns();
+		if (m1 - m0 < best) {
+			best = m1 - m0;
+			f->wall0_ns = w;
+			f->mono0_ns = m0 + (m1 - m0) / 2;
+		}
+	}
+	int64_t off = f->c.clock_utc_offset_s * 1000000000ll;
+	int64_t local = (int64_t)f->wall0_ns + off;
+	f->midnight_ns = (uint64_t)(local - local % (int64_t)DAY_NS - off);
+	f->day_ns = f->midnight_ns;
+	f->last_stamp = 0;
+	f->st.live_midnight_ns = f->midnight_ns;
+}
+
+/* Live clock: stamp message `msg` with the wall-clock time of monotonic
+ * `at_mono` (see feed.h) in a copy; returns the copy and sets *ts. */
+static const uint8_t *live_clock_stamp(struct tg_feed *f, const uint8_t *msg, size_t len,
+                                       uint64_t at_mono, uint64_t *ts)
+{
+	if (len < ITCH_TS + 6 || len > sizeof(f->stamped)) {
+		f->st.unstamped++;
+		return msg;
+	}
+	uint64_t stamp = f->wall0_ns + (at_mono - f->mono0_ns) - f->midnight_ns;
+	if (at_mono < f->mono0_ns)
+		stamp = f->wall0_ns - (f->mono0_ns - at_mono) - f->midnight_ns;
+	if (stamp < f->last_stamp) {
+		stamp = f->last_stamp;
+		f->st.stamps_raised++;
+	}
+	f->last_stamp = stamp;
+	memcpy(f->stamped, msg, len);
+	for (int i = 0; i < 6; i++)
+		f->stamped[ITCH_TS + i] = (uint8_t)(stamp >> (40 - 8 * i));
+	f->st.restamped++;
+	*ts = stamp;
+	return f->stamped;
+}
+
 int tg_feed_run(struct tg_feed *f, struct tg_replay *r, const atomic_int *stop,
                 struct tg_progress *prog)
 {
@@ -423,6 +482,9 @@ int tg_feed_run(struct tg_feed *f, struct tg_replay *r, const atomic_int *stop,
 	int rc = 0;
 	char suffix[64];
 	f->next_hb_ns = start + f->c.heartbeat_ns;
+	bool live = f->c.clock == TG_FEED_CLOCK_LIVE;
+	if (live)
+		live_clock_start(f);
 	for (;;) {
 		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
 			break;
@@ -443,6 +505,14 @@ int tg_feed_run(struct tg_feed *f, struct tg_replay *r, const atomic_int *stop,
 		if (due && (f->tx_fd >= 0 || f->rq_fd >= 0) && due > tg_monotonic_ns() + SLACK_NS) {
 			flush_packet(f);
 			wait_until(f, due, stop);
+		}
+		if (live) {
+			/* the deadline, or now if earlier (never stamped after
+			 * the send); the first message's deadline is the start */
+			uint64_t now = tg_monotonic_ns(), at = now;
+			if (f->c.rate > 0 || f->c.speed > 0)
+				at = due ? due : start;
+			msg = live_clock_stamp(f, msg, (size_t)len, at < now ? at : now, &ts);
 		}
 		if ((rc = history_add(f, msg, (size_t)len)))
 			break;

@@ -13,6 +13,20 @@
  * For tests it can drop or reorder (delay past the next packet) a seeded
  * fraction of the live packets; retransmissions are never dropped.
  *
+ * Clock: by default every message keeps its source's ITCH timestamp
+ * (TG_FEED_CLOCK_SOURCE: replay, pcap, backtest). TG_FEED_CLOCK_LIVE
+ * restamps each message as it is queued for sending with the wall clock as
+ * ITCH time: ns since midnight UTC (+ clock_utc_offset_s; real ITCH uses New
+ * York time) of the day the run started, counting on past a midnight. The
+ * stamp is the message's pacing deadline (start + source time offset /
+ * speed, or k / rate) on the wall clock, or the current time if that is
+ * earlier (a message sent early inside the send slack, or unpaced): so with
+ * --speed 1 it is the source time + one fixed per-source offset, relative
+ * timing and order are kept, and no stamp is later than its send. Stamps
+ * never go backwards (raised ones are counted). The wall clock is read once
+ * at the start and followed with CLOCK_MONOTONIC (NTP slewing during a run
+ * is not followed). Everything else in the stream is byte-identical; the
+ * history (and retransmissions) hold the restamped bytes.
  * Memory: the history holds every message (about 35 bytes each + 8 of
  * index). One feed is run by one thread; stats may be read after run.
  */
@@ -48,7 +62,11 @@ struct tg_feed_config {
 	uint64_t linger_ns;         /* keep answering requests after the end;
 				  UINT64_MAX = until *stop */
 	uint32_t max_reply_packets; /* per request; default 16 */
+	int clock;                  /* TG_FEED_CLOCK_SOURCE (0) or TG_FEED_CLOCK_LIVE */
+	int64_t clock_utc_offset_s; /* live: time of day = UTC + this, |.| <= 14 h */
 };
+
+enum { TG_FEED_CLOCK_SOURCE = 0, TG_FEED_CLOCK_LIVE = 1 };
 
 struct tg_feed_stats {
 	uint64_t msgs, packets, bytes;
@@ -59,6 +77,11 @@ struct tg_feed_stats {
 	uint64_t next_seq;
 	uint64_t by_type[256];
 	uint64_t elapsed_ns;
+	/* live clock: Unix ns of the midnight the stamps count from (also the
+	 * pcap day), messages restamped, stamps raised to keep them in order,
+	 * messages too short to carry a timestamp (sent as they are) */
+	uint64_t live_midnight_ns;
+	uint64_t restamped, stamps_raised, unstamped;
 };
 
 struct tg_feed;

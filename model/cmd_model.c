@@ -76,7 +76,7 @@ static void print_info(const char *dir, const struct tg_model *m, const struct t
 		}
 	}
 	printf("training     %s\n", d->training[0] ? d->training : "(not described)");
-	printf("written by   tickguard %s at %s\n", d->code_version, d->created);
+	printf("written by   %s at %s\n", d->code_version, d->created);
 }
 
 static int check(const struct tg_model *m, uint32_t n)

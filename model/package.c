@@ -539,16 +539,30 @@ static int shape_matches(const struct mweight *w, const struct tg_model_tensor *
 	return w->rank == 2 && w->shape[0] == t->rows && w->shape[1] == t->cols;
 }
 
-static struct mweight *find_weight(struct mweight *w, int nw, const char *layer, const char *role)
+/* Does name end in "/<tok>"? */
+static bool ends_with_token(const char *n, const char *tok)
 {
-	size_t ll = strlen(layer), rl = strlen(role);
+	size_t nl = strlen(n), tl = strlen(tok);
+	return nl > tl && strcmp(n + nl - tl, tok) == 0 && n[nl - tl - 1] == '/';
+}
+
+/* The manifest entry of tensor t of layer `layer`: "<layer>/<role>",
+ * "<layer>/<cell>/<role>" (Keras 2 since TF 2.2) or "<layer>/[vars/]<index>"
+ * (Keras 3: the tensor's position in the layer). */
+static struct mweight *find_weight(struct mweight *w, int nw, const char *layer,
+                                   const struct tg_model_tensor *t)
+{
+	size_t ll = strlen(layer);
+	int idx = strcmp(t->role, "kernel") == 0 ? 0 : strcmp(t->role, "bias") == 0 ? 2 : 1;
+	char itok[4];
+	if (t->layer < 0 && idx == 2)
+		idx = 1; /* Dense: kernel, bias */
+	snprintf(itok, sizeof(itok), "%d", idx);
 	for (int i = 0; i < nw; i++) {
 		const char *n = w[i].name;
-		size_t nl = strlen(n);
 		if (w[i].used || strncmp(n, layer, ll) != 0 || n[ll] != '/')
 			continue;
-		/* "<layer>/<role>" or "<layer>/<cell>/<role>" (Keras 2 names). */
-		if (nl >= ll + 1 + rl && strcmp(n + nl - rl, role) == 0 && n[nl - rl - 1] == '/')
+		if (ends_with_token(n, t->role) || ends_with_token(n, itok))
 			return &w[i];
 	}
 	return NULL;
@@ -679,12 +693,12 @@ static int load_weights(const char *dir, const cJSON *man, struct tg_model *m, c
 	bool by_order = nw == nt;
 	for (int i = 0; i < nt && by_order; i++)
 		if (find_weight(w, nw, t[i].layer < 0 ? names[m->n_lstm] : names[t[i].layer],
-		                t[i].role))
+		                &t[i]))
 			by_order = false;
 	rc = 0;
 	for (int i = 0; i < nt && rc == 0; i++) {
 		const char *ln = t[i].layer < 0 ? names[m->n_lstm] : names[t[i].layer];
-		struct mweight *x = by_order ? &w[i] : find_weight(w, nw, ln, t[i].role);
+		struct mweight *x = by_order ? &w[i] : find_weight(w, nw, ln, &t[i]);
 		if (!x)
 			rc = fail(err, errlen, -EINVAL, "weight %s/%s missing from weightsManifest",
 			          ln, t[i].role);
@@ -796,7 +810,7 @@ int tg_detector_save(const char *dir, const struct tg_detector *d, char *err, si
 	cJSON_AddStringToObject(r, "format", "tickguard-detector");
 	cJSON_AddNumberToObject(r, "format_version", 1);
 	cJSON_AddStringToObject(r, "code_version",
-	                        d->code_version[0] ? d->code_version : TG_VERSION);
+	                        d->code_version[0] ? d->code_version : "tickguard " TG_VERSION);
 	char created[32];
 	if (d->created[0]) {
 		snprintf(created, sizeof(created), "%s", d->created);

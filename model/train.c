@@ -526,8 +526,9 @@ int tg_trainer_run(struct tg_trainer *t, struct tg_train_report *rep)
 	bool early = t->n_hist && t->p.patience && t->val.count && t->wait >= t->p.patience;
 	rep->resumed = t->resumed;
 	rep->resumed_at_step = t->resumed_at;
+	const uint64_t from = t->global_step; /* a resumed run's bar starts here */
 	if (t->p.progress)
-		tg_progress_start(&bar, "train", total);
+		tg_progress_start(&bar, "train", total - from);
 	while (!early && t->epoch < t->p.epochs) {
 		if (t->step == 0) {
 			t->epoch_rng = t->rng;
@@ -545,7 +546,7 @@ int tg_trainer_run(struct tg_trainer *t, struct tg_train_report *rep)
 			snprintf(sfx, sizeof(sfx), "epoch %llu/%u loss %.5f val %.5f",
 			         (unsigned long long)(t->epoch + (t->step ? 1 : 0)), t->p.epochs,
 			         bl, t->n_hist ? t->hist_val[t->n_hist - 1] : (double)NAN);
-			tg_progress_update(&bar, t->global_step, sfx);
+			tg_progress_update(&bar, t->global_step - from, sfx);
 		}
 		/* stop_after simulates a kill (no extra checkpoint); the stop
 		 * flag is a polite stop that saves where it is. */
@@ -569,7 +570,7 @@ int tg_trainer_run(struct tg_trainer *t, struct tg_train_report *rep)
 	if (t->p.progress) {
 		snprintf(sfx, sizeof(sfx), "best val %.6f (epoch %llu)", t->best_val,
 		         (unsigned long long)t->best_epoch);
-		tg_progress_finish(&bar, t->global_step, sfx);
+		tg_progress_finish(&bar, t->global_step - from, sfx);
 	}
 	rep->epochs_run = (uint32_t)t->n_hist;
 	rep->steps = t->global_step;

@@ -48,7 +48,9 @@ static void pub_usage(FILE *f)
 	       "  --cooldown-ns N        exchange ns after a close before a new alert (default 0)\n"
 	       "  --update-every N       update event on a new peak at most every N windows\n"
 	       "                         (0 = no updates; default 16)\n"
-	       "  --exch-utc-offset S    exchange time of day = UTC + S seconds (latency)\n");
+	       "  --exch-utc-offset S    exchange time of day = UTC + S seconds (latency)\n"
+	       "  --exch-clock auto|live|replay  is the feed's ITCH time a live clock? replay:\n"
+	       "                         no exchange-timestamp latency (auto: if in [0, 1 h))\n");
 }
 
 static void pub_log_stderr(void *arg, const char *line)
@@ -90,6 +92,7 @@ int tg_cmd_publisher(int argc, char **argv)
 	    {"cooldown-ns", required_argument, 0, 'C'},
 	    {"update-every", required_argument, 0, 'U'},
 	    {"exch-utc-offset", required_argument, 0, 'o'},
+	    {"exch-clock", required_argument, 0, 'X'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -123,6 +126,16 @@ int tg_cmd_publisher(int argc, char **argv)
 			break;
 		case 'o':
 			cfg.exch_utc_offset_s = atoll(optarg);
+			break;
+		case 'X':
+			if (!strcmp(optarg, "auto"))
+				cfg.exch_clock = TG_PUB_EXCH_CLOCK_AUTO;
+			else if (!strcmp(optarg, "live"))
+				cfg.exch_clock = TG_PUB_EXCH_CLOCK_LIVE;
+			else if (!strcmp(optarg, "replay"))
+				cfg.exch_clock = TG_PUB_EXCH_CLOCK_REPLAY;
+			else
+				bad = 1;
 			break;
 		case 'n':
 		case 'S':

@@ -1,6 +1,8 @@
 /* latency.c - log-linear histogram (see latency.h). */
 #include "publisher/latency.h"
 
+#include <errno.h>
+
 static unsigned lat_index(uint64_t v)
 {
 	if (v < TG_LAT_SUB)
@@ -43,4 +45,20 @@ uint64_t tg_lat_quantile(const struct tg_lat_hist *h, double q)
 		}
 	}
 	return h->max;
+}
+
+int tg_lat_exch_ns(uint64_t wall_ns, uint64_t exch_ts_ns, int64_t utc_offset_s, uint64_t max_ns,
+                   uint64_t *out_ns)
+{
+	const int64_t day = 86400ll * 1000000000ll;
+	int64_t tod = (int64_t)(wall_ns % (uint64_t)day) + (utc_offset_s % 86400) * 1000000000ll;
+	int64_t d = (tod - (int64_t)(exch_ts_ns % (uint64_t)day)) % day;
+	if (d < -day / 2)
+		d += day;
+	else if (d >= day / 2)
+		d -= day;
+	if (d < 0 || (uint64_t)d >= max_ns)
+		return -ERANGE;
+	*out_ns = (uint64_t)d;
+	return 0;
 }

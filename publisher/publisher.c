@@ -55,6 +55,8 @@ static const char *const pub_counter_names[TG_PUB_NCOUNTERS] = {
     [TG_PUB_DEC_P50] = "lat_decision_recv_p50_ns",
     [TG_PUB_DEC_P99] = "lat_decision_recv_p99_ns",
     [TG_PUB_DEC_P999] = "lat_decision_recv_p999_ns",
+    [TG_PUB_LAT_EXCH_REPLAY] = "lat_alert_exch_replayed_clock",
+    [TG_PUB_EXCH_CLOCK] = "exch_clock",
 };
 
 const char *tg_publisher_counter_name(unsigned i)
@@ -89,7 +91,7 @@ struct tg_publisher {
 	struct tg_mold_builder mold;
 	uint8_t pkt[TG_MOLD_MTU_PAYLOAD];
 	struct tg_lat_hist lat_recv, lat_exch, lat_dec;
-	uint64_t lat_exch_out;
+	uint64_t lat_exch_out, lat_exch_replay;
 };
 
 /* Single writer of its counters: relaxed stores/adds (statistics, they
@@ -285,13 +287,12 @@ static void pub_emit(struct tg_publisher *p, struct tg_alert *a)
 	pub_add(p, TG_PUB_EVENTS, 1);
 	if (a->event == TG_ALERT_OPEN) {
 		tg_lat_add(&p->lat_recv, a->emit_ts_ns - a->recv_ts_ns);
-		uint64_t day = 86400ull * 1000000000ull;
-		int64_t tod =
-		    (int64_t)(a->emit_ts_ns % day) + p->cfg.exch_utc_offset_s * 1000000000ll;
-		tod = ((tod % (int64_t)day) + (int64_t)day) % (int64_t)day;
-		int64_t d = tod - (int64_t)a->exch_ts_ns;
-		if (d >= 0 && d < 3600ll * 1000000000ll)
-			tg_lat_add(&p->lat_exch, (uint64_t)d);
+		uint64_t d;
+		if (p->cfg.exch_clock == TG_PUB_EXCH_CLOCK_REPLAY)
+			p->lat_exch_replay++;
+		else if (tg_lat_exch_ns(a->emit_ts_ns, a->exch_ts_ns, p->cfg.exch_utc_offset_s,
+		                        3600ull * 1000000000ull, &d) == 0)
+			tg_lat_add(&p->lat_exch, d);
 		else
 			p->lat_exch_out++;
 	}
@@ -351,6 +352,8 @@ static void pub_sync_latency(struct tg_publisher *p)
 	pub_set(p, TG_PUB_DEC_P50, tg_lat_quantile(&p->lat_dec, 0.5));
 	pub_set(p, TG_PUB_DEC_P99, tg_lat_quantile(&p->lat_dec, 0.99));
 	pub_set(p, TG_PUB_DEC_P999, tg_lat_quantile(&p->lat_dec, 0.999));
+	pub_set(p, TG_PUB_LAT_EXCH_REPLAY, p->lat_exch_replay);
+	pub_set(p, TG_PUB_EXCH_CLOCK, (uint64_t)p->cfg.exch_clock);
 }
 
 static void pub_flag(struct tg_publisher *p, const struct tg_flag *f, uint64_t now)

@@ -40,6 +40,12 @@ struct tg_publisher_config {
 	FILE *jsonl;               /* JSON lines out (borrowed), or NULL */
 	int64_t exch_utc_offset_s; /* exchange time of day = UTC + this (for the
 				      exchange-timestamp latency), default 0 */
+	/* is the feed's ITCH time a live clock? AUTO (default): measure the
+	 * exchange-timestamp latency when it lies in [0, 1 h) (a real feed);
+	 * LIVE: the feed is restamped live (feedsim --clock live), same check;
+	 * REPLAY: the feed replays a historical/synthetic day, never measured
+	 * (a replayed time of day can fall in the window by chance) */
+	int exch_clock;
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
 };
@@ -77,8 +83,11 @@ enum {
 	TG_PUB_DEC_P50,
 	TG_PUB_DEC_P99,
 	TG_PUB_DEC_P999,
+	TG_PUB_LAT_EXCH_REPLAY, /* alerts not measured: the feed replays its clock */
+	TG_PUB_EXCH_CLOCK,      /* gauge: exch_clock (0 auto, 1 live, 2 replay) */
 	TG_PUB_NCOUNTERS
 };
+enum { TG_PUB_EXCH_CLOCK_AUTO = 0, TG_PUB_EXCH_CLOCK_LIVE = 1, TG_PUB_EXCH_CLOCK_REPLAY = 2 };
 const char *tg_publisher_counter_name(unsigned i);
 
 struct tg_publisher;

@@ -3,7 +3,9 @@
  * last window handled (scored_upto) and how many announced windows wait
  * (pending); a round turns every dirty instrument into one batch entry, so
  * a burst of ticks costs one window per instrument and the rest are
- * counted as coalesced. */
+ * counted as coalesced. A batch lives in a slot from submit until its
+ * result is polled; the entry keeps a copy of everything the flag needs, as
+ * the tick ring may be overwritten before the result comes back. */
 #include "scorer/scorer.h"
 
 #include <errno.h>
@@ -40,6 +42,35 @@ static const char *const sc_counter_names[TG_SC_NCOUNTERS] = {
     [TG_SC_RECON_REQUESTS] = "recon_requests",
     [TG_SC_RECON_FAILURES] = "recon_failures",
     [TG_SC_FINISHED] = "finished",
+    [TG_SC_INFLIGHT_WINDOWS] = "windows_in_flight",
+    [TG_SC_INFLIGHT_BATCHES] = "batches_in_flight",
+    [TG_SC_INFLIGHT_FULL] = "rounds_inflight_full",
+    [TG_SC_ABANDONED] = "windows_abandoned",
+    [TG_SC_RESULT_NS] = "result_latency_ns",
+    [TG_SC_RESULT_MAX_NS] = "result_latency_max_ns",
+    [TG_SC_RECON_FIRST + 0] = "backend_batches_submitted",
+    [TG_SC_RECON_FIRST + 1] = "backend_batches_rejected",
+    [TG_SC_RECON_FIRST + 2] = "backend_windows_submitted",
+    [TG_SC_RECON_FIRST + 3] = "backend_windows_scored",
+    [TG_SC_RECON_FIRST + 4] = "backend_windows_unscored",
+    [TG_SC_RECON_FIRST + 5] = "backend_windows_fallback",
+    [TG_SC_RECON_FIRST + 6] = "backend_requests",
+    [TG_SC_RECON_FIRST + 7] = "backend_retries",
+    [TG_SC_RECON_FIRST + 8] = "backend_timeouts",
+    [TG_SC_RECON_FIRST + 9] = "backend_conn_errors",
+    [TG_SC_RECON_FIRST + 10] = "backend_http_2xx",
+    [TG_SC_RECON_FIRST + 11] = "backend_http_429",
+    [TG_SC_RECON_FIRST + 12] = "backend_http_4xx",
+    [TG_SC_RECON_FIRST + 13] = "backend_http_5xx",
+    [TG_SC_RECON_FIRST + 14] = "backend_http_other",
+    [TG_SC_RECON_FIRST + 15] = "backend_malformed",
+    [TG_SC_RECON_FIRST + 16] = "backend_error_bodies",
+    [TG_SC_RECON_FIRST + 17] = "backend_auth_failures",
+    [TG_SC_RECON_FIRST + 18] = "backend_circuit_open",
+    [TG_SC_RECON_FIRST + 19] = "backend_bytes_sent",
+    [TG_SC_RECON_FIRST + 20] = "backend_bytes_received",
+    [TG_SC_RECON_FIRST + 21] = "backend_pending",
+    [TG_SC_RECON_FIRST + 22] = "backend_inflight",
 };
 
 const char *tg_scorer_counter_name(unsigned i)
@@ -66,11 +97,21 @@ struct sc_inst {
 	bool dirty;
 };
 
+/* One window handed to the backend: what its flag needs, copied at take
+ * time (the ticks may be overwritten before the result arrives). */
 struct sc_entry {
-	struct tg_window w;
+	uint64_t first_seq;
+	uint64_t exch_ts_ns, recv_ts_ns; /* of the last tick */
+	uint32_t first_price_e4, last_price_e4;
+	uint32_t pending; /* announced windows this entry settles */
 	uint16_t instrument;
-	uint32_t pending;
-	bool rejected;
+};
+
+/* A batch from submit to result. */
+struct sc_slot {
+	uint64_t tag; /* 0 = free */
+	uint32_t n;
+	struct sc_entry *e; /* [max_batch] */
 };
 
 struct tg_scorer {
@@ -86,9 +127,13 @@ struct tg_scorer {
 	struct sc_inst *inst; /* [SC_MAX_INSTRUMENTS] */
 	uint16_t *dirty;      /* [SC_MAX_INSTRUMENTS] list of dirty ids */
 	uint32_t ndirty;
-	struct sc_entry *batch; /* [max_batch] */
-	float *x;               /* [max_batch][window] */
-	double *prices;         /* [window] */
+	struct sc_slot *slot;   /* [max_inflight] */
+	struct sc_entry *entry; /* [max_inflight][max_batch], the slots' entries */
+	uint32_t busy;          /* slots with a batch outstanding */
+	uint64_t inflight_windows;
+	float *x;        /* [max_batch][window] the batch being built */
+	double *prices;  /* [window] */
+	uint32_t *px_e4; /* [window] */
 	uint64_t tag;
 };
 
@@ -119,6 +164,8 @@ int tg_scorer_create(const struct tg_scorer_config *cfg, struct tg_scorer **out)
 		s->cfg.max_arrivals = 65536;
 	if (!s->cfg.flag_slots)
 		s->cfg.flag_slots = 1u << 16;
+	if (!s->cfg.max_inflight)
+		s->cfg.max_inflight = 8;
 	snprintf(s->ticks_name, sizeof(s->ticks_name), "%s",
 	         cfg->ticks_name ? cfg->ticks_name : "ticks");
 	if (cfg->flags_name)
@@ -130,11 +177,15 @@ int tg_scorer_create(const struct tg_scorer_config *cfg, struct tg_scorer **out)
 	int err = -ENOMEM;
 	s->inst = calloc(SC_MAX_INSTRUMENTS, sizeof(*s->inst));
 	s->dirty = calloc(SC_MAX_INSTRUMENTS, sizeof(*s->dirty));
-	s->batch = calloc(s->cfg.max_batch, sizeof(*s->batch));
+	s->slot = calloc(s->cfg.max_inflight, sizeof(*s->slot));
+	s->entry = calloc((size_t)s->cfg.max_inflight * s->cfg.max_batch, sizeof(*s->entry));
 	s->x = calloc((size_t)s->cfg.max_batch * cfg->window, sizeof(*s->x));
 	s->prices = calloc(cfg->window, sizeof(*s->prices));
-	if (!s->inst || !s->dirty || !s->batch || !s->x || !s->prices)
+	s->px_e4 = calloc(cfg->window, sizeof(*s->px_e4));
+	if (!s->inst || !s->dirty || !s->slot || !s->entry || !s->x || !s->prices || !s->px_e4)
 		goto fail_free;
+	for (uint32_t i = 0; i < s->cfg.max_inflight; i++)
+		s->slot[i].e = s->entry + (size_t)i * s->cfg.max_batch;
 	for (uint32_t i = 0; i < SC_MAX_INSTRUMENTS; i++)
 		s->inst[i].group = -1;
 
@@ -158,9 +209,11 @@ int tg_scorer_create(const struct tg_scorer_config *cfg, struct tg_scorer **out)
 	return 0;
 
 fail_free:
+	free(s->px_e4);
 	free(s->prices);
 	free(s->x);
-	free(s->batch);
+	free(s->entry);
+	free(s->slot);
 	free(s->dirty);
 	free(s->inst);
 	free(s);
@@ -169,6 +222,7 @@ fail_free:
 
 void tg_scorer_finish(struct tg_scorer *s)
 {
+	tg_scorer_drain(s, 0);
 	tg_scorer_housekeep(s);
 	atomic_store_explicit(s->ctr[TG_SC_FINISHED], 1, memory_order_relaxed);
 }
@@ -181,9 +235,11 @@ void tg_scorer_destroy(struct tg_scorer *s, bool unlink_flags)
 		tg_segment_detach(s->ticks);
 	if (s->flags)
 		tg_segment_destroy(s->flags, unlink_flags);
+	free(s->px_e4);
 	free(s->prices);
 	free(s->x);
-	free(s->batch);
+	free(s->entry);
+	free(s->slot);
 	free(s->dirty);
 	free(s->inst);
 	free(s);
@@ -314,67 +370,77 @@ static int32_t sc_group(struct tg_scorer *s, uint16_t id)
 	return g;
 }
 
-/* Fill one batch entry from the instrument's latest window; false if the
- * entry is fully coalesced (no fresher window than the last one handled). */
-static bool sc_take(struct tg_scorer *s, uint16_t id, struct sc_entry *e, float *x)
+/* What sc_take did with an instrument's windows. */
+enum sc_took { SC_NONE, SC_SUBMIT };
+
+/* Copy the instrument's latest window into e and x (scaled), validating the
+ * copy at once: a torn copy is discarded here, so whatever the backend
+ * scores, whenever its answer comes, is a window that really existed.
+ * Settles the entry itself (counters) unless it returns SC_SUBMIT. */
+static enum sc_took sc_take(struct tg_scorer *s, uint16_t id, struct sc_entry *e, float *x)
 {
 	struct sc_inst *in = &s->inst[id];
 	const struct tg_ring *r = tg_segment_tick_ring(s->ticks, id);
 	uint32_t W = s->cfg.window;
-	e->instrument = id;
-	e->pending = in->pending;
-	e->rejected = false;
+	struct tg_window w;
+	uint32_t pending = in->pending;
 	in->pending = 0;
 	in->dirty = false;
-	if (!r || tg_ring_window_last(r, W, &e->w) < 0) {
-		sc_add(s, TG_SC_REJECTED, e->pending);
-		return false;
+	if (!r || tg_ring_window_last(r, W, &w) < 0) {
+		sc_add(s, TG_SC_REJECTED, pending);
+		return SC_NONE;
 	}
-	uint64_t end = e->w.first_seq + W;
+	uint64_t end = w.first_seq + W;
 	if (end <= in->scored_upto) {
-		sc_add(s, TG_SC_COALESCED, e->pending);
-		return false;
+		sc_add(s, TG_SC_COALESCED, pending);
+		return SC_NONE;
 	}
 	in->scored_upto = end;
+	/* R3: copy what the score and the flag need ... */
+	tg_window_prices_e4(&w, s->px_e4);
+	e->first_seq = w.first_seq;
+	e->exch_ts_ns = tg_window_word(&w, W - 1, 2);
+	e->recv_ts_ns = tg_window_word(&w, W - 1, 3);
+	e->first_price_e4 = s->px_e4[0];
+	e->last_price_e4 = s->px_e4[W - 1];
+	e->instrument = id;
+	e->pending = pending;
+	if (pending > 1)
+		sc_add(s, TG_SC_COALESCED, pending - 1);
+	/* ... R4-R5: then validate the copy, before anything is decided. */
+	if (!s->cfg.no_validate && !tg_ring_window_valid(&w)) {
+		sc_add(s, TG_SC_DISCARDED, 1);
+		return SC_NONE;
+	}
 	for (uint32_t i = 0; i < W; i++)
-		s->prices[i] = (double)tg_window_price_e4(&e->w, i) / 1e4;
-	if (tg_scaler_apply(s->cfg.scaler, (uint32_t)sc_group(s, id), s->prices, x) < 0)
-		e->rejected = true;
-	return true;
+		s->prices[i] = (double)s->px_e4[i] / 1e4;
+	if (tg_scaler_apply(s->cfg.scaler, (uint32_t)sc_group(s, id), s->prices, x) < 0) {
+		sc_add(s, TG_SC_REJECTED, 1);
+		return SC_NONE;
+	}
+	return SC_SUBMIT;
 }
 
+/* Publish the decision about one window whose copy was valid. */
 static void sc_decide(struct tg_scorer *s, const struct sc_entry *e, double mse, uint64_t now)
 {
-	uint32_t W = s->cfg.window;
-	if (e->pending > 1)
-		sc_add(s, TG_SC_COALESCED, e->pending - 1);
-	if (e->rejected) {
-		sc_add(s, TG_SC_REJECTED, 1);
-		return;
-	}
 	if (isnan(mse)) {
 		sc_add(s, TG_SC_UNSCORED, 1);
 		return;
 	}
 	struct tg_flag f = {0};
-	f.first_seq = e->w.first_seq;
-	f.last_seq = e->w.first_seq + W - 1;
-	f.exch_ts_ns = tg_window_word(&e->w, W - 1, 2);
-	f.recv_ts_ns = tg_window_word(&e->w, W - 1, 3);
-	f.first_price_e4 = tg_window_price_e4(&e->w, 0);
-	f.last_price_e4 = tg_window_price_e4(&e->w, W - 1);
+	f.first_seq = e->first_seq;
+	f.last_seq = e->first_seq + s->cfg.window - 1;
+	f.exch_ts_ns = e->exch_ts_ns;
+	f.recv_ts_ns = e->recv_ts_ns;
+	f.first_price_e4 = e->first_price_e4;
+	f.last_price_e4 = e->last_price_e4;
 	f.score = mse;
 	f.threshold = s->cfg.threshold;
 	f.anomalous = mse > s->cfg.threshold;
 	f.instrument = e->instrument;
 	f.scorer = (uint8_t)s->cfg.index;
 	f.scored_ts_ns = now;
-	/* Decide first, then validate: a window overwritten while we scored
-	 * it may have mixed two records; its score must never be published. */
-	if (!s->cfg.no_validate && !tg_ring_window_valid(&e->w)) {
-		sc_add(s, TG_SC_DISCARDED, 1);
-		return;
-	}
 	uint64_t words[TG_FLAG_SLOT_WORDS - 1];
 	tg_flag_pack(&f, words);
 	tg_ring_append(s->flag_ring, words);
@@ -383,79 +449,165 @@ static void sc_decide(struct tg_scorer *s, const struct sc_entry *e, double mse,
 		sc_add(s, TG_SC_ANOMALOUS, 1);
 }
 
-static int sc_score_batch(struct tg_scorer *s, uint32_t n)
+static void sc_inflight_gauges(struct tg_scorer *s)
 {
-	uint64_t t0 = tg_monotonic_ns();
-	uint32_t W = s->cfg.window;
-	/* Compact the entries that need the backend (not rejected) into x. */
-	uint32_t m = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (s->batch[i].rejected)
-			continue;
-		if (m != i)
-			memcpy(s->x + (size_t)m * W, s->x + (size_t)i * W, W * sizeof(float));
-		m++;
-	}
-	const double *mse = NULL;
-	struct tg_recon_result res = {0};
-	if (m) {
-		uint64_t tag = ++s->tag;
-		int rc = tg_recon_submit(s->cfg.recon, tag, s->x, m);
-		if (rc < 0)
-			return rc;
-		for (;;) {
-			int got = tg_recon_poll_burst(s->cfg.recon, &res, 1);
-			if (got < 0)
-				return got;
-			if (got == 1 && res.tag == tag)
-				break;
-			if (got == 0)
-				tg_recon_wait(s->cfg.recon, 1000000);
+	atomic_store_explicit(s->ctr[TG_SC_INFLIGHT_WINDOWS], s->inflight_windows,
+	                      memory_order_relaxed);
+	atomic_store_explicit(s->ctr[TG_SC_INFLIGHT_BATCHES], s->busy, memory_order_relaxed);
+}
+
+static void sc_slot_release(struct tg_scorer *s, struct sc_slot *sl)
+{
+	for (uint32_t i = 0; i < sl->n; i++)
+		s->inflight_windows -= sl->e[i].pending;
+	sl->tag = 0;
+	sl->n = 0;
+	s->busy--;
+}
+
+/* Handle every completed batch; returns the windows decided. Never blocks. */
+static int sc_collect(struct tg_scorer *s)
+{
+	struct tg_recon_result res[8];
+	int handled = 0, got;
+	while ((got = tg_recon_poll_burst(s->cfg.recon, res, 8)) > 0) {
+		uint64_t t0 = tg_monotonic_ns();
+		uint64_t now = tg_realtime_ns();
+		for (int k = 0; k < got; k++) {
+			struct sc_slot *sl = NULL;
+			for (uint32_t i = 0; i < s->cfg.max_inflight && !sl; i++)
+				if (s->slot[i].tag == res[k].tag)
+					sl = &s->slot[i];
+			if (!sl || res[k].count != sl->n)
+				continue; /* abandoned at drain: already counted */
+			for (uint32_t i = 0; i < sl->n; i++)
+				sc_decide(s, &sl->e[i], res[k].mse[i], now);
+			handled += (int)sl->n;
+			sc_add(s, TG_SC_RESULT_NS, res[k].latency_ns);
+			if (res[k].latency_ns > tg_scorer_counter(s, TG_SC_RESULT_MAX_NS))
+				atomic_store_explicit(s->ctr[TG_SC_RESULT_MAX_NS],
+				                      res[k].latency_ns, memory_order_relaxed);
+			sc_slot_release(s, sl);
 		}
-		mse = res.mse;
+		sc_add(s, TG_SC_SCORE_NS, tg_monotonic_ns() - t0);
 	}
-	uint64_t now = tg_realtime_ns();
-	for (uint32_t i = 0, j = 0; i < n; i++) {
-		struct sc_entry *e = &s->batch[i];
-		sc_decide(s, e, e->rejected ? (double)NAN : mse[j], now);
-		if (!e->rejected)
-			j++;
-	}
+	sc_inflight_gauges(s);
+	return got < 0 ? got : handled;
+}
+
+static struct sc_slot *sc_slot_free(struct tg_scorer *s)
+{
+	if (s->busy >= s->cfg.max_inflight)
+		return NULL;
+	for (uint32_t i = 0; i < s->cfg.max_inflight; i++)
+		if (!s->slot[i].tag)
+			return &s->slot[i];
+	return NULL;
+}
+
+/* Submit the n entries of sl (scaled windows in s->x). 0 or -errno for a
+ * backend that cannot continue. */
+static int sc_submit(struct tg_scorer *s, struct sc_slot *sl, uint32_t n)
+{
+	uint64_t tag = ++s->tag;
+	int rc = tg_recon_submit(s->cfg.recon, tag, s->x, n);
 	sc_add(s, TG_SC_BATCHES, 1);
 	if (n > tg_scorer_counter(s, TG_SC_BATCH_MAX))
 		atomic_store_explicit(s->ctr[TG_SC_BATCH_MAX], n, memory_order_relaxed);
-	sc_add(s, TG_SC_SCORE_NS, tg_monotonic_ns() - t0);
+	if (rc == -EAGAIN) { /* the backend holds fewer batches than we do */
+		sc_add(s, TG_SC_UNSCORED, n);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	sl->tag = tag;
+	sl->n = n;
+	s->busy++;
+	for (uint32_t i = 0; i < n; i++)
+		s->inflight_windows += sl->e[i].pending;
 	return 0;
 }
 
 int tg_scorer_poll(struct tg_scorer *s)
 {
-	if (!s->ticks)
-		return 0;
-	sc_drain_arrivals(s);
 	int handled = 0;
+	if (s->busy) {
+		int rc = sc_collect(s);
+		if (rc < 0)
+			return rc;
+		handled += rc;
+	}
+	if (!s->ticks)
+		return handled;
+	sc_drain_arrivals(s);
 	uint32_t W = s->cfg.window;
 	while (s->ndirty) {
+		struct sc_slot *sl = sc_slot_free(s);
+		if (!sl) {
+			/* all batches out: the dirty instruments wait, and coalesce */
+			sc_add(s, TG_SC_INFLIGHT_FULL, 1);
+			break;
+		}
+		uint64_t t0 = tg_monotonic_ns();
 		uint32_t n = 0;
 		/* Freshest windows: take the dirty list from its end. */
 		while (s->ndirty && n < s->cfg.max_batch) {
 			uint16_t id = s->dirty[--s->ndirty];
-			if (sc_take(s, id, &s->batch[n], s->x + (size_t)n * W))
+			if (sc_take(s, id, &sl->e[n], s->x + (size_t)n * W) == SC_SUBMIT)
 				n++;
 			handled++;
 		}
-		if (n) {
-			int rc = sc_score_batch(s, n);
+		int rc = n ? sc_submit(s, sl, n) : 0;
+		sc_add(s, TG_SC_SCORE_NS, tg_monotonic_ns() - t0);
+		if (rc < 0)
+			return rc;
+		/* TESTS ONLY: the synchronous scorer this replaced. */
+		while (s->cfg.sync_wait && sl->tag) {
+			rc = sc_collect(s);
 			if (rc < 0)
 				return rc;
+			if (sl->tag)
+				tg_recon_wait(s->cfg.recon, 1000000);
 		}
+		/* A local backend has the result already. */
+		rc = sc_collect(s);
+		if (rc < 0)
+			return rc;
 	}
+	sc_inflight_gauges(s);
 	return handled;
+}
+
+uint64_t tg_scorer_drain(struct tg_scorer *s, uint64_t timeout_ns)
+{
+	uint64_t end = tg_monotonic_ns() + timeout_ns;
+	while (s->busy) {
+		if (sc_collect(s) < 0)
+			break;
+		uint64_t now = tg_monotonic_ns();
+		if (!s->busy || now >= end)
+			break;
+		uint64_t left = end - now;
+		tg_recon_wait(s->cfg.recon, left < 10000000ull ? left : 10000000ull);
+	}
+	uint64_t abandoned = 0;
+	for (uint32_t i = 0; i < s->cfg.max_inflight; i++) {
+		struct sc_slot *sl = &s->slot[i];
+		if (!sl->tag)
+			continue;
+		abandoned += sl->n;
+		sc_add(s, TG_SC_UNSCORED, sl->n);
+		sc_slot_release(s, sl);
+	}
+	sc_add(s, TG_SC_ABANDONED, abandoned);
+	sc_inflight_gauges(s);
+	return abandoned;
 }
 
 bool tg_scorer_idle(const struct tg_scorer *s)
 {
-	return !s->ticks || (s->ndirty == 0 && s->next_arrival == tg_ring_head(s->arrivals));
+	return s->busy == 0 &&
+	       (!s->ticks || (s->ndirty == 0 && s->next_arrival == tg_ring_head(s->arrivals)));
 }
 
 int tg_scorer_housekeep(struct tg_scorer *s)
@@ -468,6 +620,12 @@ int tg_scorer_housekeep(struct tg_scorer *s)
 		                      memory_order_relaxed);
 	struct tg_recon_counters rcn;
 	tg_recon_counters(s->cfg.recon, &rcn);
+	uint64_t rv[TG_SC_RECON_LAST - TG_SC_RECON_FIRST + 1]; /* its uint64_t fields, in order */
+	_Static_assert(sizeof(rcn) == (TG_SC_RECON_LAST - TG_SC_RECON_FIRST + 1) * sizeof(uint64_t),
+	               "tg_recon_counters changed: update the backend_ counters");
+	memcpy(rv, &rcn, sizeof(rv));
+	for (unsigned i = TG_SC_RECON_FIRST; i <= TG_SC_RECON_LAST; i++)
+		atomic_store_explicit(s->ctr[i], rv[i - TG_SC_RECON_FIRST], memory_order_relaxed);
 	atomic_store_explicit(s->ctr[TG_SC_RECON_FALLBACK], rcn.windows_fallback,
 	                      memory_order_relaxed);
 	atomic_store_explicit(s->ctr[TG_SC_RECON_REQUESTS], rcn.requests, memory_order_relaxed);

@@ -6,8 +6,19 @@
  * is discarded and counted, never flagged. Each decision goes to the
  * scorer's own flag segment ("flags.<index>").
  *
- * Accounting (exact whenever nothing is in flight):
+ * The backend is asynchronous (recon.h): a batch is submitted and its
+ * result handled by a later poll, so a slow remote endpoint never stops the
+ * scorer from following the arrival ring; at most max_inflight batches are
+ * outstanding, and while all are, new ticks simply wait (and coalesce) in
+ * their instruments. Each window is copied out of its tick ring and
+ * validated right after the copy, before submit: a torn copy is discarded
+ * then, and a completed score is a valid decision about the ticks
+ * [first_seq, last_seq] as they were read, however late it arrives (the
+ * flag records that range, and the ticks may be overwritten meanwhile).
+ *
+ * Accounting (exact at every poll boundary):
  *   windows_ready = scored + coalesced + discarded + unscored + rejected
+ *                   + windows_in_flight (gauge; 0 after tg_scorer_drain)
  * where a window is "ready" for each announced tick that completes one,
  * "coalesced" when a fresher window of the same instrument was scored in
  * its place (the scorer fell behind, or caught up after a restart),
@@ -38,8 +49,11 @@ struct tg_scorer_config {
 	struct tg_recon *recon;         /* borrowed reconstruction backend */
 	uint32_t max_batch;             /* windows per reconstruction call (<= recon's) */
 	uint32_t max_arrivals;          /* arrivals drained per round, default 65536 */
+	uint32_t max_inflight;          /* batches outstanding at the backend, default 8 */
 	bool no_validate;               /* TESTS ONLY: the broken variant that skips
 				     tg_ring_window_valid, to prove tests catch it */
+	bool sync_wait;                 /* TESTS ONLY: the old broken variant that waits
+				     for each batch's result inside tg_scorer_poll */
 };
 
 /* Counters, in this order, in the flag segment (names in scorer.c). */
@@ -65,6 +79,17 @@ enum {
 	TG_SC_RECON_REQUESTS,  /* remote: HTTP attempts (incl. retries) */
 	TG_SC_RECON_FAILURES,  /* remote: timeouts + connection errors + HTTP errors + malformed */
 	TG_SC_FINISHED,        /* 1 once the scorer exited cleanly ("finished") */
+	/* asynchronous backend (appended: earlier indices stay put) */
+	TG_SC_INFLIGHT_WINDOWS, /* gauge: announced windows whose batch is outstanding */
+	TG_SC_INFLIGHT_BATCHES, /* gauge: batches outstanding */
+	TG_SC_INFLIGHT_FULL,    /* rounds that left windows waiting: all batches busy */
+	TG_SC_ABANDONED,        /* windows of batches still outstanding at exit (in unscored) */
+	TG_SC_RESULT_NS,        /* sum of submit -> result latencies of the batches */
+	TG_SC_RESULT_MAX_NS,    /* the largest of those */
+	/* tg_recon_counters of the backend (remote: the client's, incl. its fallback),
+	   exported by tg_scorer_housekeep, named "backend_" + the field */
+	TG_SC_RECON_FIRST,
+	TG_SC_RECON_LAST = TG_SC_RECON_FIRST + 22,
 	TG_SC_NCOUNTERS
 };
 const char *tg_scorer_counter_name(unsigned i);
@@ -85,11 +110,18 @@ int tg_scorer_poll(struct tg_scorer *s);
  * liveness. Returns 0, -EOWNERDEAD when the gateway is gone (input ended),
  * -ESTALE after re-attaching to a new epoch (state reset). */
 int tg_scorer_housekeep(struct tg_scorer *s);
-/* True when every announced tick is accounted for (nothing dirty). */
+/* True when every announced tick is accounted for (nothing dirty, nothing
+ * in flight). */
 bool tg_scorer_idle(const struct tg_scorer *s);
+/* Wait up to timeout_ns for the outstanding batches (handling their
+ * results), then count the windows of those still outstanding as unscored
+ * (and abandoned) so the accounting adds up. Not hot path: shutdown.
+ * Returns the windows abandoned. */
+uint64_t tg_scorer_drain(struct tg_scorer *s, uint64_t timeout_ns);
 uint64_t tg_scorer_counter(const struct tg_scorer *s, unsigned i);
 /* Mark a clean exit (the publisher tells a finished scorer from a dead one
- * by this counter). Call after the last poll. */
+ * by this counter). Call after the last poll; abandons (tg_scorer_drain
+ * with no wait) whatever is still in flight. */
 void tg_scorer_finish(struct tg_scorer *s);
 void tg_scorer_destroy(struct tg_scorer *s, bool unlink_flags);
 

@@ -282,6 +282,11 @@ static int attach_path(const char *path, struct tg_segment **out)
 	seg->base = base;
 	seg->hdr = (struct tg_seg_header *)base;
 	const struct tg_seg_header *h = seg->hdr;
+	/* acquire pairs with the release store in tg_segment_publish. Loaded
+	 * before any other field is read, so everything the writer filled
+	 * before publishing is visible to the checks below; reported last
+	 * (-EAGAIN), after the checks the error list in tickguard.h puts first. */
+	bool ready = atomic_load_explicit(&h->ready, memory_order_acquire) != 0;
 	if (memcmp(h->magic, TG_SEG_MAGIC, 8) != 0)
 		rc = -EBADMSG;
 	else if (h->abi_major != TG_ABI_MAJOR)
@@ -294,9 +299,7 @@ static int attach_path(const char *path, struct tg_segment **out)
 		;
 	else if (!tg__writer_alive(h->writer_pid, h->writer_start_ticks))
 		rc = -EOWNERDEAD;
-	/* acquire pairs with the release store in tg_segment_publish: the
-	 * directory and anything else the writer filled first is visible */
-	else if (!atomic_load_explicit(&h->ready, memory_order_acquire))
+	else if (!ready)
 		rc = -EAGAIN;
 	else
 		rc = 0;
@@ -374,7 +377,11 @@ uint32_t tg_segment_instruments(const struct tg_segment *seg)
 {
 	/* acquire pairs with the release store in tg_segment_add_instrument:
 	 * every entry counted here is complete */
-	return atomic_load_explicit(&seg->hdr->instruments, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&seg->hdr->instruments, memory_order_acquire);
+	/* the count lives in shared memory and attach validated only the
+	 * capacity: never index the directory past it (a corrupt count would
+	 * otherwise walk tg_segment_lookup off the mapping) */
+	return n < seg->hdr->instruments_cap ? n : seg->hdr->instruments_cap;
 }
 
 static const struct tg_dir_entry *dir_entry(const struct tg_segment *seg, uint32_t id)

@@ -561,6 +561,39 @@ static void t_weights_by_order(void)
 	tg_model_destroy(m);
 }
 
+/* Keras 3 names a layer's tensors by position: "<layer>/vars/<index>". */
+static void t_keras3_index_names(void)
+{
+	char dir[512], path[1024], err[TG_PACKAGE_ERR_LEN] = "";
+	struct tg_model *m = write_package("k3", dir, sizeof(dir)), *m2 = NULL;
+	snprintf(path, sizeof(path), "%s/model.json", dir);
+	static const char *const from[] = {"time_distributed/bias\"", "/bias\"",
+	                                   "/recurrent_kernel\"", "/kernel\""};
+	static const char *const to[] = {"time_distributed/vars/1\"", "/vars/2\"", "/vars/1\"",
+	                                 "/vars/0\""};
+	for (int k = 0; k < 4; k++) {
+		char *txt;
+		while ((txt = slurp(path)) && strstr(txt, from[k])) {
+			free(txt);
+			edit(dir, "model.json", from[k], to[k]);
+		}
+		free(txt);
+	}
+	char *txt = slurp(path);
+	TG_CHECK(txt && strstr(txt, "\"lstm_3/vars/1\"") &&
+	         strstr(txt, "\"time_distributed/vars/0\""));
+	free(txt);
+	int rc = tg_model_load_layers(dir, &m2, err, sizeof(err));
+	TG_CHECK_EQ_I64(rc, 0);
+	if (rc == 0) {
+		TG_CHECK(memcmp(m->params, m2->params, m->n_params * sizeof(float)) == 0);
+		tg_model_destroy(m2);
+	} else {
+		TG_FAIL("%s", err);
+	}
+	tg_model_destroy(m);
+}
+
 int tg_cmd_model(int argc, char **argv);
 
 /* `tickguard model info|check`: exit 0 on a good package, 1 on a bad one,
@@ -609,6 +642,7 @@ int main(void)
 	tg_test_case("scaler_groups", t_scaler_groups);
 	tg_test_case("calibrate", t_calibrate);
 	tg_test_case("weights_by_order", t_weights_by_order);
+	tg_test_case("keras3_index_names", t_keras3_index_names);
 	tg_test_case("mutations", t_mutations);
 	tg_test_case("cmd_model", t_cmd_model);
 	char cmd[512];

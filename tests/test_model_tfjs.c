@@ -5,6 +5,7 @@
  * use, the npm registry (npm ci --prefix tests/tfjs); without them it skips.
  * A package with two gates swapped must disagree, so the check can fail.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -287,6 +288,105 @@ static void t_from_tfjs_functional(void)
 	tfjs_to_tickguard("functional", 25, "tanh");
 }
 
+/* What Keras 2 (TF >= 2.2) + tensorflowjs_converter write: the topology
+ * wrapped in {"keras_version", "model_config"}, an InputLayer first, and
+ * cell-scoped weight names ("lstm/lstm_cell/kernel"). Made from our own
+ * package by rewriting model.json; TF.js and tickguard must both read it the
+ * same way. */
+static int keras2_style(const char *dir)
+{
+	char path[600], *txt = NULL;
+	snprintf(path, sizeof(path), "%s/model.json", dir);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	txt = calloc(1, (size_t)n + 1);
+	if (fread(txt, 1, (size_t)n, f) != (size_t)n)
+		n = -1;
+	fclose(f);
+	cJSON *root = n > 0 ? cJSON_Parse(txt) : NULL;
+	free(txt);
+	if (!root)
+		return -EINVAL;
+	cJSON *top = cJSON_DetachItemFromObject(root, "modelTopology");
+	cJSON *layers = cJSON_GetObjectItem(cJSON_GetObjectItem(top, "config"), "layers");
+	cJSON *first = cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 0), "config");
+	cJSON *shape = cJSON_DetachItemFromObject(first, "batch_input_shape");
+	cJSON *in = cJSON_CreateObject(), *ic = cJSON_AddObjectToObject(in, "config");
+	cJSON_AddStringToObject(in, "class_name", "InputLayer");
+	cJSON_AddItemToObject(ic, "batch_input_shape", shape);
+	cJSON_AddStringToObject(ic, "dtype", "float32");
+	cJSON_AddBoolToObject(ic, "sparse", 0);
+	cJSON_AddBoolToObject(ic, "ragged", 0);
+	cJSON_AddStringToObject(ic, "name", "lstm_input");
+	cJSON_InsertItemInArray(layers, 0, in);
+	cJSON *wrap = cJSON_CreateObject();
+	cJSON_AddStringToObject(wrap, "keras_version", "2.13.1");
+	cJSON_AddStringToObject(wrap, "backend", "tensorflow");
+	cJSON_AddItemToObject(wrap, "model_config", top);
+	cJSON_AddItemToObject(root, "modelTopology", wrap);
+	cJSON *ws = cJSON_GetObjectItem(
+	          cJSON_GetArrayItem(cJSON_GetObjectItem(root, "weightsManifest"), 0), "weights"),
+	      *w;
+	cJSON_ArrayForEach(w, ws)
+	{
+		const char *name = cJSON_GetObjectItem(w, "name")->valuestring;
+		char nn[128];
+		const char *slash = strchr(name, '/');
+		if (strncmp(name, "lstm", 4) == 0 && slash) {
+			snprintf(nn, sizeof(nn), "%.*s/lstm_cell/%s", (int)(slash - name), name,
+			         slash + 1);
+			cJSON_SetValuestring(cJSON_GetObjectItem(w, "name"), nn);
+		}
+	}
+	char *out = cJSON_Print(root);
+	cJSON_Delete(root);
+	f = fopen(path, "wb");
+	int rc = f && out && fwrite(out, 1, strlen(out), f) == strlen(out) ? 0 : -EIO;
+	if (f)
+		fclose(f);
+	free(out);
+	return rc;
+}
+
+static void t_keras2_style_both_ways(void)
+{
+	ensure_node();
+	struct tg_model_config cfg;
+	tg_model_config_default(&cfg);
+	cfg.window = 24;
+	struct tg_model *m, *m2 = NULL;
+	TG_CHECK_EQ_I64(tg_model_create(&cfg, &m), 0);
+	tg_model_init(m, 21);
+	char dir[512], wf[512], of[512], cmd[2048], err[TG_PACKAGE_ERR_LEN] = "";
+	snprintf(dir, sizeof(dir), "%s/keras2", tmpdir);
+	snprintf(wf, sizeof(wf), "%s/keras2.windows.f32", tmpdir);
+	snprintf(of, sizeof(of), "%s/keras2.out.f32", tmpdir);
+	TG_CHECK_EQ_I64(tg_model_save_layers(dir, m, err, sizeof(err)), 0);
+	TG_CHECK_EQ_I64(keras2_style(dir), 0);
+	int rc = tg_model_load_layers(dir, &m2, err, sizeof(err));
+	if (rc < 0) {
+		TG_FAIL("tickguard cannot load the Keras 2 style package: %s", err);
+		tg_model_destroy(m);
+		return;
+	}
+	TG_CHECK(memcmp(m->params, m2->params, m->n_params * sizeof(float)) == 0);
+	const uint32_t n = 4;
+	float x[4 * 24], tf_out[4 * 24];
+	fill_windows(x, 4 * 24, 21);
+	TG_CHECK_EQ_I64(write_f32(wf, x, 4 * 24), 0);
+	snprintf(cmd, sizeof(cmd), "node tests/tfjs/check.js predict %s %s %u %s", dir, wf, n, of);
+	if (run(cmd) != 0)
+		TG_FAIL("TF.js could not load the Keras 2 style package");
+	else if (read_f32(of, tf_out, 4 * 24) == 0)
+		compare_all(m2, x, n, tf_out, "keras2");
+	tg_model_destroy(m2);
+	tg_model_destroy(m);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg_tfjs_XXXXXX");
@@ -299,6 +399,7 @@ int main(void)
 	tg_test_case("broken_gate_order_detected", t_broken_gate_order_detected);
 	tg_test_case("from_tfjs_sequential", t_from_tfjs_sequential);
 	tg_test_case("from_tfjs_functional", t_from_tfjs_functional);
+	tg_test_case("keras2_style_both_ways", t_keras2_style_both_ways);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

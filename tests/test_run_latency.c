@@ -1,0 +1,270 @@
+/* test_run_latency.c - tick -> alert latency from the exchange timestamp,
+ * end to end (`tickguard run`, every process real, synthetic market):
+ *  - live: a paced run (clock auto = live) reports a finite exchange ->
+ *    alert p50 and p99 >= p50 >= gateway receive -> alert p50 (less a
+ *    small tolerance: the exchange stamp precedes the receive), in the
+ *    summary JSON and on stdout; every alert line's exch_ts_ns is a time of
+ *    day of the wall clock that precedes its receive and emit stamps;
+ *  - source: the same run with --clock source reports "n/a" with the
+ *    reason and no exchange-latency samples (a replayed 09:30-16:00 clock
+ *    is never measured, even at an hour where it would look plausible).
+ * Each run has its own work and shared-memory directories. */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/tg_test.h"
+
+#define DAY_NS 86400000000000ull
+
+static char base[256], bin[512];
+
+static int run_tickguard(const char *name, const char *const *args)
+{
+	char wd[512], shm[512], sum[600], out[600];
+	snprintf(wd, sizeof(wd), "%s/%s", base, name);
+	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-runlat-%d-%s", (int)getpid(), name);
+	snprintf(sum, sizeof(sum), "%s/summary.json", wd);
+	snprintf(out, sizeof(out), "%s/%s.out", base, name);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		static char copy[48][600];
+		char *argv[48];
+		const char *fixed[] = {bin,         "run", "--workdir",   wd,    "--shm-dir", shm,
+		                       "--summary", sum,   "--timeout-s", "240", "--quiet"};
+		int n = 0;
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			snprintf(copy[n++], sizeof(copy[0]), "%s", fixed[i]);
+		for (int i = 0; args[i] && n < 46; i++)
+			snprintf(copy[n++], sizeof(copy[0]), "%s", args[i]);
+		for (int i = 0; i < n; i++)
+			argv[i] = copy[i];
+		argv[n] = NULL;
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", shm);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", shm);
+	if (rc != 0) {
+		snprintf(cmd, sizeof(cmd), "tail -n 30 %s >&2", out);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no output)\n");
+	}
+	return rc;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	size_t n = buf ? fread(buf, 1, cap - 1, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	return buf;
+}
+
+static cJSON *load_summary(const char *name)
+{
+	char p[600];
+	snprintf(p, sizeof(p), "%s/%s/summary.json", base, name);
+	char *t = slurp(p);
+	cJSON *j = t ? cJSON_Parse(t) : NULL;
+	free(t);
+	TG_CHECK(j != NULL);
+	return j;
+}
+
+static double jnum(const cJSON *o, const char *path)
+{
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	const cJSON *cur = o;
+	for (char *tok = strtok(tmp, "."); tok && cur; tok = strtok(NULL, "."))
+		cur = cJSON_GetObjectItem(cur, tok);
+	return cJSON_IsNumber(cur) ? cur->valuedouble : -1;
+}
+
+static const char *jstr(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *x = cJSON_GetObjectItem(o, a);
+	x = b ? cJSON_GetObjectItem(x, b) : x;
+	return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static bool full(void)
+{
+	return tg_test_scale() >= 1.0;
+}
+
+/* Sanitizers: a slower feed, so the scorer scores rather than coalesces. */
+static const char *rate(void)
+{
+	return full() ? "40000" : "10000";
+}
+
+/* Every open alert: exch_ts_ns is the wall clock's time of day (UTC) of
+ * its tick, at or before the gateway received it (50 us for the clock
+ * pairing) and at most 10 s before it was emitted. Returns alerts seen. */
+static int check_alert_lines(const char *name)
+{
+	char p[600];
+	snprintf(p, sizeof(p), "%s/%s/alerts.jsonl", base, name);
+	FILE *f = fopen(p, "r");
+	TG_CHECK(f != NULL);
+	if (!f)
+		return 0;
+	char line[2048];
+	int opens = 0, bad = 0;
+	while (fgets(line, sizeof(line), f)) {
+		cJSON *j = cJSON_Parse(line);
+		if (!j || strcmp(jstr(j, "event", NULL) ? jstr(j, "event", NULL) : "", "open")) {
+			bad += j == NULL;
+			cJSON_Delete(j);
+			continue;
+		}
+		opens++;
+		/* Unix ns exceed a double's 53 bits: read the integers exactly */
+		unsigned long long exch = 0, recv = 0, emit = 0;
+		const char *e = strstr(line, "\"exch_ts_ns\":"),
+		           *r = strstr(line, "\"recv_ts_ns\":"),
+		           *m = strstr(line, "\"emit_ts_ns\":");
+		if (!e || !r || !m || sscanf(e + 13, "%llu", &exch) != 1 ||
+		    sscanf(r + 13, "%llu", &recv) != 1 || sscanf(m + 13, "%llu", &emit) != 1) {
+			bad++;
+			cJSON_Delete(j);
+			continue;
+		}
+		unsigned long long midnight = emit - emit % DAY_NS;
+		if (exch > emit - midnight)
+			midnight -= DAY_NS; /* emitted just after midnight */
+		long long before_recv = (long long)(recv - midnight) - (long long)exch;
+		long long before_emit = (long long)(emit - midnight) - (long long)exch;
+		if (before_recv < -50000 || before_emit < 0 || before_emit > 10000000000ll) {
+			TG_FAIL(
+			    "alert: exch_ts_ns %llu, recv - midnight %llu, emit - midnight %llu",
+			    exch, recv - midnight, emit - midnight);
+			bad++;
+		}
+		cJSON_Delete(j);
+	}
+	fclose(f);
+	TG_CHECK_EQ_I64(bad, 0);
+	return opens;
+}
+
+static void t_live(void)
+{
+	const char *args[] = {"--trades",
+	                      full() ? "3000" : "1500",
+	                      "--train-trades",
+	                      full() ? "1500" : "1000",
+	                      "--train-args",
+	                      "--units 16,8 --epochs 2 --stride 4 --percentile 99.5 --scale "
+	                      "log_ret",
+	                      "--rate",
+	                      rate(),
+	                      NULL};
+	TG_CHECK_EQ_I64(run_tickguard("live", args), 0);
+	cJSON *s = load_summary("live");
+	if (!s)
+		return;
+	TG_CHECK_STR(jstr(s, "result", NULL), "ok");
+	const cJSON *l = cJSON_GetObjectItem(s, "latency");
+	TG_CHECK_STR(jstr(l, "clock", NULL), "live");
+	double n = jnum(l, "exch_to_alert.n"), p50 = jnum(l, "exch_to_alert.p50_ns");
+	double p99 = jnum(l, "exch_to_alert.p99_ns"), p999 = jnum(l, "exch_to_alert.p999_ns");
+	double rn = jnum(l, "recv_to_alert.n"), r50 = jnum(l, "recv_to_alert.p50_ns");
+	fprintf(stderr,
+	        "  live: exchange -> alert n %.0f p50 %.1f us p99 %.1f us p99.9 %.1f us; "
+	        "receive -> alert n %.0f p50 %.1f us\n",
+	        n, p50 / 1e3, p99 / 1e3, p999 / 1e3, rn, r50 / 1e3);
+	TG_CHECK(jnum(s, "publisher.alerts") > 0);
+	TG_CHECK(n > 0);
+	TG_CHECK_NEAR(n + jnum(l, "exch_to_alert.out_of_range"), rn, 0, 0);
+	TG_CHECK(p50 > 0 && p50 < 3.6e12);
+	TG_CHECK(p99 >= p50);
+	TG_CHECK(p999 >= p99);
+	/* histogram buckets are upper bounds within 6.25 %: 10 % + 20 us */
+	TG_CHECK(p50 >= r50 * 0.9 - 20000);
+	TG_CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(l, "exch_to_alert"), "na") == NULL);
+	TG_CHECK(jnum(s, "publisher.exch_clock") == 1);
+	int opens = check_alert_lines("live");
+	TG_CHECK(opens > 0);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/live.out", base);
+	char *out = slurp(p);
+	TG_CHECK(out && strstr(out, "latency tick -> alert (exchange timestamp -> emitted"));
+	free(out);
+	cJSON_Delete(s);
+}
+
+static void t_source(void)
+{
+	char model[600];
+	snprintf(model, sizeof(model), "%s/live/model", base);
+	struct stat st;
+	if (stat(model, &st) != 0)
+		TG_SKIP("no model from the live case");
+	const char *args[] = {"--trades", full() ? "3000" : "1500",
+	                      "--model",  model,
+	                      "--rate",   rate(),
+	                      "--clock",  "source",
+	                      NULL};
+	TG_CHECK_EQ_I64(run_tickguard("source", args), 0);
+	cJSON *s = load_summary("source");
+	if (!s)
+		return;
+	TG_CHECK_STR(jstr(s, "result", NULL), "ok");
+	const cJSON *l = cJSON_GetObjectItem(s, "latency");
+	TG_CHECK_STR(jstr(l, "clock", NULL), "source");
+	TG_CHECK(jnum(s, "publisher.alerts") > 0);
+	TG_CHECK_NEAR(jnum(l, "exch_to_alert.n"), 0, 0, 0);
+	TG_CHECK(jnum(l, "exch_to_alert.p50_ns") < 0); /* absent */
+	const char *na = jstr(cJSON_GetObjectItem(l, "exch_to_alert"), "na", NULL);
+	TG_CHECK(na && strstr(na, "source's clock"));
+	TG_CHECK_NEAR(jnum(s, "publisher.lat_alert_exch_replayed_clock"),
+	              jnum(l, "recv_to_alert.n"), 0, 0);
+	TG_CHECK(jnum(l, "recv_to_alert.p50_ns") > 0);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/source.out", base);
+	char *out = slurp(p);
+	TG_CHECK(out && strstr(out, "latency from exchange timestamps: n/a"));
+	free(out);
+	cJSON_Delete(s);
+}
+
+int main(void)
+{
+	const char *b = getenv("TG_BIN");
+	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	snprintf(base, sizeof(base), "build/%s/test-run-latency",
+	         getenv("TG_MODE") ? getenv("TG_MODE") : "release");
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", base, base);
+	if (system(cmd) != 0)
+		return 1;
+	if (access(bin, X_OK) != 0) {
+		fprintf(stderr, "SKIP: %s not built\n", bin);
+		return 77;
+	}
+	tg_test_case("live", t_live);
+	tg_test_case("source", t_source);
+	return tg_test_done();
+}
