@@ -44,7 +44,7 @@ int tg_ring_window_at(const struct tg_ring *r, uint64_t first, uint32_t n, struc
 	if (n == 0 || n > r->capacity)
 		return -EINVAL;
 	uint64_t h = tg_ring_head(r); /* R1: acquire, pairs with W5 */
-	if (first + n > h)
+	if (n > h || first > h - n)   /* first + n > h, without wrapping */
 		return -EAGAIN;
 	if (h > r->capacity && first < h - r->capacity)
 		return -ENODATA;

@@ -90,9 +90,32 @@ static void t_corrupt_instrument_count(void)
 	tg_segment_destroy(w, true);
 }
 
+/* window_at with a first sequence near 2^64: `first + n` wrapped and the
+ * window was handed out (0) instead of -EAGAIN. */
+static void t_window_at_wrap(void)
+{
+	struct tg_segment_config c = {.name = "wrap", .kind = TG_SEG_FLAGS, .ring_slots = 8};
+	struct tg_segment *w;
+	int rc = tg_segment_create(&c, &w);
+	TG_CHECK_EQ_I64(rc, 0);
+	if (rc)
+		TG_SKIP("cannot create a segment: %s", tg_strerror(rc));
+	struct tg_ring *r = tg_segment_ring_w(w);
+	uint64_t words[TG_FLAG_SLOT_WORDS - 1] = {0};
+	for (int i = 0; i < 3; i++)
+		tg_ring_append(r, words);
+	struct tg_window win;
+	TG_CHECK_EQ_I64(tg_ring_window_at(r, UINT64_MAX - 1, 4, &win), -EAGAIN);
+	TG_CHECK_EQ_I64(tg_ring_window_at(r, 1, 3, &win), -EAGAIN);
+	TG_CHECK_EQ_I64(tg_ring_window_at(r, 0, 3, &win), 0);
+	TG_CHECK_EQ_I64(tg_ring_window_at(r, 0, 4, &win), -EAGAIN);
+	tg_segment_destroy(w, true);
+}
+
 int main(void)
 {
 	tg_shm_test_setup();
 	tg_test_case("corrupt-instrument-count", t_corrupt_instrument_count);
+	tg_test_case("window-at-wrap", t_window_at_wrap);
 	return tg_test_done();
 }
