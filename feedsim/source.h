@@ -36,6 +36,8 @@
  * ticks are per-instrument trade indices from 0 (= tg_trade.tick = the seq
  * the gateway assigns in the instrument's ring), inclusive; kind is one of
  * spike, level_shift, vol_burst, frozen, fat_finger, flash_crash.
+ * *_ts_ns are the source's times, also when the feed is sent with a live
+ * clock (feed.h): ticks, not times, tie labels to what the gateway sees.
  */
 #ifndef TG_FEEDSIM_SOURCE_H
 #define TG_FEEDSIM_SOURCE_H

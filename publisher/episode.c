@@ -89,11 +89,21 @@ int tg_episode_step(struct tg_episode *e, const struct tg_episode_config *cfg,
                     const struct tg_flag *f, uint64_t *next_id, struct tg_alert *out,
                     struct tg_episode_stats *st)
 {
+	if (e->seen && f->ticks_epoch && e->ticks_epoch && f->ticks_epoch != e->ticks_epoch) {
+		/* epochs grow by one per gateway restart; compare mod 2^32 */
+		if ((int32_t)(f->ticks_epoch - e->ticks_epoch) < 0) {
+			st->stale++; /* a late flag of an older gateway */
+			return 0;
+		}
+		e->seen = false; /* a newer gateway: its seqs start again */
+	}
 	if (e->seen && f->last_seq <= e->last_seq) {
 		st->stale++;
 		return 0;
 	}
 	e->seen = true;
+	if (f->ticks_epoch)
+		e->ticks_epoch = f->ticks_epoch;
 	e->last_seq = f->last_seq;
 	st->flags++;
 	if (f->anomalous)
@@ -138,12 +148,36 @@ int tg_episode_step(struct tg_episode *e, const struct tg_episode_config *cfg,
 	return 0;
 }
 
+int tg_episode_epoch(struct tg_episode *e, const struct tg_flag *f, struct tg_alert *out,
+                     struct tg_episode_stats *st)
+{
+	if (!e->seen || !f->ticks_epoch || !e->ticks_epoch ||
+	    (int32_t)(f->ticks_epoch - e->ticks_epoch) <= 0)
+		return 0;
+	int ev = 0;
+	if (e->phase == TG_EPISODE_OPEN) {
+		e->cur.event = TG_ALERT_CLOSE;
+		e->cur.close_reason = TG_CLOSE_TICKS_EPOCH;
+		*out = e->cur;
+		out->emit_ts_ns = 0;
+		st->closed++;
+		ev = 1;
+	}
+	/* the old epoch's cooldown and hysteresis describe ticks that no
+	 * longer exist: start idle, ordered by the new epoch's seqs */
+	memset(e, 0, sizeof(*e));
+	e->ticks_epoch = f->ticks_epoch;
+	st->epoch_resets++;
+	return ev;
+}
+
 int tg_episode_flush(struct tg_episode *e, struct tg_alert *out, struct tg_episode_stats *st)
 {
 	if (e->phase != TG_EPISODE_OPEN)
 		return 0;
 	e->phase = TG_EPISODE_COOLDOWN;
 	e->cur.event = TG_ALERT_CLOSE;
+	e->cur.close_reason = TG_CLOSE_END;
 	*out = e->cur;
 	out->emit_ts_ns = 0;
 	st->closed++;

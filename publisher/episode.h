@@ -10,6 +10,12 @@
  * in it are counted as suppressed, never opened. One market event = one
  * alert id. Times are exchange timestamps from the flags, so a replay gives
  * the same episodes as the live run.
+ *
+ * Tick epochs: tick seqs restart at 0 when the gateway restarts, so a flag's
+ * last_seq only orders flags of the same ticks_epoch (tg_flag). A flag of a
+ * newer epoch starts the instrument afresh (tg_episode_epoch closes an open
+ * episode with TG_CLOSE_TICKS_EPOCH first); one of an older epoch (a late
+ * flag of the previous gateway) is stale. Epoch 0 means unknown: seqs only.
  */
 #ifndef TG_PUBLISHER_EPISODE_H
 #define TG_PUBLISHER_EPISODE_H
@@ -41,6 +47,7 @@ struct tg_episode {
 	uint32_t below_windows;
 	uint32_t cool_windows;
 	uint32_t since_update;
+	uint32_t ticks_epoch; /* of the last accepted flag (0 = unknown) */
 	uint8_t phase;
 	bool seen;
 };
@@ -53,7 +60,8 @@ struct tg_episode_stats {
 	uint64_t opened;    /* = alerts */
 	uint64_t updated;
 	uint64_t closed;
-	uint64_t suppressed; /* anomalous windows inside a cooldown */
+	uint64_t suppressed;   /* anomalous windows inside a cooldown */
+	uint64_t epoch_resets; /* instruments restarted by a newer tick epoch */
 };
 
 /* Feed one flag of this instrument. Returns 1 when an event was written to
@@ -62,6 +70,15 @@ struct tg_episode_stats {
 int tg_episode_step(struct tg_episode *e, const struct tg_episode_config *cfg,
                     const struct tg_flag *f, uint64_t *next_id, struct tg_alert *out,
                     struct tg_episode_stats *st);
+
+/* Call before tg_episode_step for each flag: if f comes from a newer tick
+ * epoch than the instrument's last flag, reset the instrument (seqs start
+ * again) and, if an episode is open, close it: returns 1 with that CLOSE
+ * event (close_reason TG_CLOSE_TICKS_EPOCH) in *out, else 0. Without this
+ * call tg_episode_step still accepts the new epoch's seqs but lets an open
+ * episode run on. Hot path. */
+int tg_episode_epoch(struct tg_episode *e, const struct tg_flag *f, struct tg_alert *out,
+                     struct tg_episode_stats *st);
 
 /* End of input: close an open episode now (CLOSE event). Returns 0 or 1. */
 int tg_episode_flush(struct tg_episode *e, struct tg_alert *out, struct tg_episode_stats *st);

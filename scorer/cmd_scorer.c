@@ -363,16 +363,7 @@ int tg_cmd_scorer(int argc, char **argv)
 	}
 	/* Drain what the gateway announced and what is in flight; bounded, as
 	 * a live gateway may keep announcing and an endpoint may not answer. */
-	uint64_t drain_end = tg_monotonic_ns() + (uint64_t)drain_ms * 1000000ull;
-	while (!tg_scorer_idle(s) && tg_monotonic_ns() < drain_end) {
-		int n = tg_scorer_poll(s);
-		if (n < 0)
-			break;
-		if (n == 0)
-			tg_recon_wait(recon, 1000000ull);
-	}
-	uint64_t now = tg_monotonic_ns();
-	tg_scorer_drain(s, now < drain_end ? drain_end - now : 0);
+	tg_scorer_drain(s, (uint64_t)drain_ms * 1000000ull);
 	tg_scorer_finish(s);
 	status = 0;
 out_scorer:

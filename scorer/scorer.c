@@ -103,7 +103,6 @@ struct sc_entry {
 	uint64_t first_seq;
 	uint64_t exch_ts_ns, recv_ts_ns; /* of the last tick */
 	uint32_t first_price_e4, last_price_e4;
-	uint32_t pending; /* announced windows this entry settles */
 	uint16_t instrument;
 };
 
@@ -404,7 +403,6 @@ static enum sc_took sc_take(struct tg_scorer *s, uint16_t id, struct sc_entry *e
 	e->first_price_e4 = s->px_e4[0];
 	e->last_price_e4 = s->px_e4[W - 1];
 	e->instrument = id;
-	e->pending = pending;
 	if (pending > 1)
 		sc_add(s, TG_SC_COALESCED, pending - 1);
 	/* ... R4-R5: then validate the copy, before anything is decided. */
@@ -441,6 +439,7 @@ static void sc_decide(struct tg_scorer *s, const struct sc_entry *e, double mse,
 	f.instrument = e->instrument;
 	f.scorer = (uint8_t)s->cfg.index;
 	f.scored_ts_ns = now;
+	f.ticks_epoch = (uint32_t)tg_segment_epoch(s->ticks); /* publisher orders seqs per epoch */
 	uint64_t words[TG_FLAG_SLOT_WORDS - 1];
 	tg_flag_pack(&f, words);
 	tg_ring_append(s->flag_ring, words);
@@ -458,8 +457,7 @@ static void sc_inflight_gauges(struct tg_scorer *s)
 
 static void sc_slot_release(struct tg_scorer *s, struct sc_slot *sl)
 {
-	for (uint32_t i = 0; i < sl->n; i++)
-		s->inflight_windows -= sl->e[i].pending;
+	s->inflight_windows -= sl->n;
 	sl->tag = 0;
 	sl->n = 0;
 	s->busy--;
@@ -523,8 +521,7 @@ static int sc_submit(struct tg_scorer *s, struct sc_slot *sl, uint32_t n)
 	sl->tag = tag;
 	sl->n = n;
 	s->busy++;
-	for (uint32_t i = 0; i < n; i++)
-		s->inflight_windows += sl->e[i].pending;
+	s->inflight_windows += n; /* one each: the rest of `pending` coalesced at take */
 	return 0;
 }
 
@@ -581,24 +578,31 @@ int tg_scorer_poll(struct tg_scorer *s)
 uint64_t tg_scorer_drain(struct tg_scorer *s, uint64_t timeout_ns)
 {
 	uint64_t end = tg_monotonic_ns() + timeout_ns;
-	while (s->busy) {
-		if (sc_collect(s) < 0)
+	while (!tg_scorer_idle(s) && tg_monotonic_ns() < end) {
+		int n = tg_scorer_poll(s);
+		if (n < 0)
 			break;
-		uint64_t now = tg_monotonic_ns();
-		if (!s->busy || now >= end)
-			break;
-		uint64_t left = end - now;
-		tg_recon_wait(s->cfg.recon, left < 10000000ull ? left : 10000000ull);
+		if (n == 0 && s->busy) {
+			uint64_t now = tg_monotonic_ns(), left = end > now ? end - now : 0;
+			tg_recon_wait(s->cfg.recon, left < 10000000ull ? left : 10000000ull);
+		}
 	}
+	/* Out of time: what is out or waiting will not be scored. */
 	uint64_t abandoned = 0;
 	for (uint32_t i = 0; i < s->cfg.max_inflight; i++) {
 		struct sc_slot *sl = &s->slot[i];
 		if (!sl->tag)
 			continue;
 		abandoned += sl->n;
-		sc_add(s, TG_SC_UNSCORED, sl->n);
 		sc_slot_release(s, sl);
 	}
+	while (s->ndirty) {
+		struct sc_inst *in = &s->inst[s->dirty[--s->ndirty]];
+		abandoned += in->pending;
+		in->pending = 0;
+		in->dirty = false;
+	}
+	sc_add(s, TG_SC_UNSCORED, abandoned);
 	sc_add(s, TG_SC_ABANDONED, abandoned);
 	sc_inflight_gauges(s);
 	return abandoned;
@@ -637,7 +641,9 @@ int tg_scorer_housekeep(struct tg_scorer *s)
 		return 0;
 	int rc = tg_segment_check(s->ticks);
 	if (rc == -ESTALE) {
-		/* The gateway restarted with a new segment: follow it. */
+		/* The gateway restarted with a new segment: follow it. Batches
+		 * still out are about the old epoch's instruments: abandoned. */
+		tg_scorer_drain(s, 0);
 		tg_segment_detach(s->ticks);
 		s->ticks = NULL;
 		sc_reset(s);

@@ -16,9 +16,10 @@
  * [first_seq, last_seq] as they were read, however late it arrives (the
  * flag records that range, and the ticks may be overwritten meanwhile).
  *
- * Accounting (exact at every poll boundary):
+ * Accounting (exact when idle, and after tg_scorer_drain):
  *   windows_ready = scored + coalesced + discarded + unscored + rejected
- *                   + windows_in_flight (gauge; 0 after tg_scorer_drain)
+ * and at any poll boundary the difference is windows_in_flight (a gauge)
+ * plus the windows waiting in instruments while every batch is out.
  * where a window is "ready" for each announced tick that completes one,
  * "coalesced" when a fresher window of the same instrument was scored in
  * its place (the scorer fell behind, or caught up after a restart),
@@ -73,7 +74,8 @@ enum {
 	TG_SC_BATCH_MAX,
 	TG_SC_SCALER_FALLBACK, /* instruments scaled with the pooled group */
 	TG_SC_TICKS_REATTACH,  /* tick segment replaced (new epoch) */
-	TG_SC_SCORE_NS,        /* time inside scaling + reconstruction + MSE */
+	TG_SC_SCORE_NS,        /* time in the scorer's thread: copy, scaling, submit (the
+				  local forward pass), decisions; not a remote wait */
 	TG_SC_CPU_NS,          /* process CPU time (updated ~10 times a second) */
 	TG_SC_RECON_FALLBACK,  /* windows the remote backend left to the local fallback */
 	TG_SC_RECON_REQUESTS,  /* remote: HTTP attempts (incl. retries) */
@@ -113,9 +115,9 @@ int tg_scorer_housekeep(struct tg_scorer *s);
 /* True when every announced tick is accounted for (nothing dirty, nothing
  * in flight). */
 bool tg_scorer_idle(const struct tg_scorer *s);
-/* Wait up to timeout_ns for the outstanding batches (handling their
- * results), then count the windows of those still outstanding as unscored
- * (and abandoned) so the accounting adds up. Not hot path: shutdown.
+/* Poll (waiting on the backend) until idle or timeout_ns, then count the
+ * windows still outstanding or waiting for a free batch as unscored (and
+ * abandoned) so the accounting adds up exactly. Not hot path: shutdown.
  * Returns the windows abandoned. */
 uint64_t tg_scorer_drain(struct tg_scorer *s, uint64_t timeout_ns);
 uint64_t tg_scorer_counter(const struct tg_scorer *s, unsigned i);

@@ -71,7 +71,7 @@ void tg_flag_pack(const struct tg_flag *f, uint64_t words[TG_FLAG_SLOT_WORDS - 1
 	words[6] = dbits(f->threshold);
 	words[7] = f->last_price_e4 | (uint64_t)f->first_price_e4 << 32;
 	words[8] = f->instrument | (uint64_t)f->anomalous << 16 | (uint64_t)f->scorer << 24 |
-	           (uint64_t)f->reserved << 32;
+	           (uint64_t)f->ticks_epoch << 32;
 }
 
 void tg_flag_unpack(const uint64_t *words, struct tg_flag *f)
@@ -88,7 +88,7 @@ void tg_flag_unpack(const uint64_t *words, struct tg_flag *f)
 	f->instrument = (uint16_t)words[8];
 	f->anomalous = (uint8_t)(words[8] >> 16);
 	f->scorer = (uint8_t)(words[8] >> 24);
-	f->reserved = (uint32_t)(words[8] >> 32);
+	f->ticks_epoch = (uint32_t)(words[8] >> 32);
 }
 
 void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS - 1])
@@ -106,7 +106,7 @@ void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS 
 	words[9] = a->first_price_e4 | (uint64_t)a->last_price_e4 << 32;
 	words[10] = a->min_price_e4 | (uint64_t)a->max_price_e4 << 32;
 	words[11] = a->windows | (uint64_t)a->instrument << 32 | (uint64_t)a->event << 48 |
-	            (uint64_t)a->reserved << 56;
+	            (uint64_t)a->close_reason << 56;
 }
 
 void tg_alert_unpack(const uint64_t *words, struct tg_alert *a)
@@ -127,5 +127,5 @@ void tg_alert_unpack(const uint64_t *words, struct tg_alert *a)
 	a->windows = (uint32_t)words[11];
 	a->instrument = (uint16_t)(words[11] >> 32);
 	a->event = (uint8_t)(words[11] >> 48);
-	a->reserved = (uint8_t)(words[11] >> 56);
+	a->close_reason = (uint8_t)(words[11] >> 56);
 }

@@ -7,7 +7,8 @@
  *    day of the wall clock that precedes its receive and emit stamps;
  *  - source: the same run with --clock source reports "n/a" with the
  *    reason and no exchange-latency samples (a replayed 09:30-16:00 clock
- *    is never measured, even at an hour where it would look plausible).
+ *    is never measured, even at an hour where it would look plausible);
+ *  - a bad --clock is a usage error.
  * Each run has its own work and shared-memory directories. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
@@ -152,8 +153,8 @@ static int check_alert_lines(const char *name)
 			continue;
 		}
 		unsigned long long midnight = emit - emit % DAY_NS;
-		if (exch > emit - midnight)
-			midnight -= DAY_NS; /* emitted just after midnight */
+		if (exch > emit - midnight + DAY_NS / 2)
+			midnight -= DAY_NS; /* stamped before midnight, emitted after */
 		long long before_recv = (long long)(recv - midnight) - (long long)exch;
 		long long before_emit = (long long)(emit - midnight) - (long long)exch;
 		if (before_recv < -50000 || before_emit < 0 || before_emit > 10000000000ll) {
@@ -250,6 +251,18 @@ static void t_source(void)
 	cJSON_Delete(s);
 }
 
+/* --clock is validated: one line, exit 2, before anything starts. */
+static void t_bad_clock(void)
+{
+	const char *args[] = {"--clock", "wall", NULL};
+	TG_CHECK_EQ_I64(run_tickguard("bad_clock", args), 2);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/bad_clock.out", base);
+	char *out = slurp(p);
+	TG_CHECK(out && strstr(out, "clock must be live, source or auto"));
+	free(out);
+}
+
 int main(void)
 {
 	const char *b = getenv("TG_BIN");
@@ -266,5 +279,6 @@ int main(void)
 	}
 	tg_test_case("live", t_live);
 	tg_test_case("source", t_source);
+	tg_test_case("bad_clock", t_bad_clock);
 	return tg_test_done();
 }

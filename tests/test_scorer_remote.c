@@ -11,6 +11,11 @@
  *  - endpoint_down / endpoint_down_fallback: nothing listens; the scorer
  *    stays alive, counts the windows it could not score (or scores them
  *    with the local fallback), and its accounting adds up.
+ *  - async_accounting (in process, a stand-in backend whose results the
+ *    test releases): ticks keep being consumed while every batch is out,
+ *    windows wait and coalesce, late results are published as decisions
+ *    about the ticks as they were read (even once overwritten), and the
+ *    accounting adds up with windows_in_flight, and exactly after a drain.
  * Waiting is on the scorers' shared-memory counters (a condition with a
  * deadline), never a fixed sleep. */
 #include <fcntl.h>
@@ -21,9 +26,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/run_config.h"
 #include "common/tg_common.h"
 #include "model/model.h"
 #include "model/package.h"
+#include "scorer/scorer.h"
 #include "shm/shm.h"
 #include "tests/test_remote_srv.h"
 #include "tests/tg_test.h"
@@ -590,6 +597,184 @@ static void t_endpoint_down_fallback(void)
 	down_run(true);
 }
 
+/* ---- asynchronous accounting, in process ------------------------------- */
+
+/* A backend that holds every batch until the test releases it. */
+struct held {
+	struct tg_recon base;
+	uint64_t tag[8];
+	uint32_t count[8];
+	uint32_t n, release;
+	double mse[16];
+	struct tg_recon_counters c;
+};
+
+static int held_submit(struct tg_recon *r, uint64_t tag, const float *w, uint32_t n)
+{
+	struct held *h = (struct held *)r;
+	(void)w;
+	if (h->n >= 8)
+		return -EAGAIN;
+	h->tag[h->n] = tag;
+	h->count[h->n++] = n;
+	h->c.windows_submitted += n;
+	return 0;
+}
+
+static int held_poll(struct tg_recon *r, struct tg_recon_result *res, uint32_t max)
+{
+	struct held *h = (struct held *)r;
+	uint32_t k = 0;
+	while (k < max && h->release && h->n) {
+		res[k] = (struct tg_recon_result){
+		    .tag = h->tag[0], .count = h->count[0], .scored = h->count[0], .mse = h->mse};
+		h->c.windows_scored += h->count[0];
+		memmove(h->tag, h->tag + 1, --h->n * sizeof(h->tag[0]));
+		memmove(h->count, h->count + 1, h->n * sizeof(h->count[0]));
+		h->release--;
+		k++;
+	}
+	return (int)k;
+}
+
+static int held_wait(struct tg_recon *r, uint64_t ns)
+{
+	(void)ns;
+	return ((struct held *)r)->release > 0;
+}
+
+static void held_counters(struct tg_recon *r, struct tg_recon_counters *c)
+{
+	*c = ((struct held *)r)->c;
+}
+
+static size_t held_last_error(struct tg_recon *r, char *buf, size_t len)
+{
+	(void)r;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+static void held_destroy(struct tg_recon *r)
+{
+	(void)r;
+}
+
+static const struct tg_recon_ops held_ops = {held_submit,   held_poll,       held_wait,
+                                             held_counters, held_last_error, held_destroy};
+
+#define AW 8 /* window of this case */
+
+static uint64_t sctr(struct tg_scorer *s, unsigned i)
+{
+	return tg_scorer_counter(s, i);
+}
+
+static uint64_t saccounted(struct tg_scorer *s)
+{
+	return sctr(s, TG_SC_SCORED) + sctr(s, TG_SC_COALESCED) + sctr(s, TG_SC_DISCARDED) +
+	       sctr(s, TG_SC_UNSCORED) + sctr(s, TG_SC_REJECTED);
+}
+
+static void t_async_accounting(void)
+{
+	struct ticks t;
+	TG_CHECK_EQ_I64(ticks_open(&t), 0);
+	struct held h = {.base = {.ops = &held_ops, .window = AW, .features = 1, .max_batch = 4}};
+	for (int i = 0; i < 16; i++)
+		h.mse[i] = 0.5;
+	struct tg_scaler_group g = {.name = "*", .min = 0, .max = 1000, .n_windows = 1};
+	struct tg_scaler *sc = NULL;
+	TG_CHECK_EQ_I64(tg_scaler_from_params(TG_SCALE_MINMAX_RAW, AW, false, &g, 1, &sc), 0);
+	struct tg_scorer_config cfg = {.count = 1,
+	                               .flags_name = "flags.A",
+	                               .window = AW,
+	                               .threshold = 4.0,
+	                               .scaler = sc,
+	                               .recon = &h.base,
+	                               .max_batch = 4,
+	                               .max_inflight = 2};
+	struct tg_scorer *s = NULL;
+	TG_CHECK_EQ_I64(tg_scorer_create(&cfg, &s), 0);
+	if (!s || !sc)
+		goto out;
+	TG_CHECK_EQ_I64(tg_scorer_attach(s), 0);
+	for (int k = 0; k < AW; k++) /* one window each: batch 1 */
+		for (uint16_t id = 0; id < NI; id++)
+			tick(&t, id);
+	tg_scorer_poll(s);
+	for (uint16_t id = 0; id < NI; id++) /* batch 2 */
+		tick(&t, id);
+	tg_scorer_poll(s);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_READY), 8);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_INFLIGHT_WINDOWS), 8);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_INFLIGHT_BATCHES), 2);
+	TG_CHECK_EQ_U64(saccounted(s), 0);
+	/* every batch out: ticks are still consumed, their windows wait */
+	for (int k = 0; k < 3; k++)
+		for (uint16_t id = 0; id < NI; id++)
+			tick(&t, id);
+	tg_scorer_poll(s);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_ARRIVALS), t.written);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_READY), 20);
+	TG_CHECK(sctr(s, TG_SC_INFLIGHT_FULL) >= 1);
+	TG_CHECK(!tg_scorer_idle(s));
+	/* batch 1 completes: decided; the waiting windows go out as batch 3,
+	 * 3 per instrument, 2 of them coalesced */
+	h.release = 1;
+	tg_scorer_poll(s);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_SCORED), 4);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_COALESCED), 8);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_INFLIGHT_WINDOWS), 8);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_READY), saccounted(s) + sctr(s, TG_SC_INFLIGHT_WINDOWS));
+	/* batch 2's windows are overwritten before its result comes: it is
+	 * still a valid decision about ticks [1, 8] as read */
+	for (int k = 0; k < 300; k++)
+		tick(&t, 0);
+	h.release = 2;
+	tg_scorer_poll(s); /* batches 2, 3 decided; instrument 0 goes out again */
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_SCORED), 12);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_INFLIGHT_WINDOWS), 1);
+	struct tg_segment *fs = NULL;
+	TG_CHECK_EQ_I64(tg_segment_attach("flags.A", &fs), 0);
+	int late = 0;
+	if (fs) {
+		const struct tg_ring *r = tg_segment_ring(fs);
+		uint64_t words[TG_FLAG_SLOT_WORDS - 1];
+		for (uint64_t q = 0; q < tg_ring_head(r); q++) {
+			struct tg_flag f;
+			if (tg_ring_try_read(r, q, words) != 0)
+				continue;
+			tg_flag_unpack(words, &f);
+			TG_CHECK_EQ_U64(f.last_seq, f.first_seq + AW - 1);
+			if (f.instrument == 0 && f.first_seq == 1) {
+				late++;
+				TG_CHECK_EQ_U64(f.last_price_e4, prices[AW]);
+				TG_CHECK_NEAR(f.score, 0.5, 0, 0);
+			}
+		}
+		tg_segment_detach(fs);
+	}
+	TG_CHECK_EQ_I64(late, 1);
+	/* shutdown with a batch out: abandoned, counted unscored, adds up */
+	TG_CHECK_EQ_U64(tg_scorer_drain(s, 0), 1);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_ABANDONED), 1);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_INFLIGHT_WINDOWS), 0);
+	TG_CHECK(tg_scorer_idle(s));
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_READY), saccounted(s));
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_UNSCORED), 1);
+	h.release = 1; /* its late result is ignored */
+	TG_CHECK_EQ_I64(tg_scorer_poll(s), 0);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_SCORED), 12);
+	tg_scorer_housekeep(s);
+	TG_CHECK_EQ_U64(sctr(s, TG_SC_RECON_FIRST + 2), h.c.windows_submitted);
+out:
+	tg_scorer_destroy(s, true);
+	tg_scaler_destroy(sc);
+	ticks_close(&t);
+}
+
 /* ---- usage ------------------------------------------------------------------ */
 
 static int run_status(const char *const *args)
@@ -618,6 +803,46 @@ static void t_usage(void)
 	TG_CHECK_EQ_I64(run_status(hdr), 2);
 }
 
+/* `tickguard run`'s remote options: file and flags, headers appended,
+ * numbers checked (the scorer checks the rest at start). */
+static void t_run_config_remote(void)
+{
+	char path[128], err[256] = "";
+	snprintf(path, sizeof(path), "%s/run.json", pkg_dir);
+	FILE *f = fopen(path, "w");
+	TG_CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("{\"remote_project\": \"p1\", \"remote_location\": \"us-central1\", "
+	      "\"remote_endpoint\": \"123\", \"remote_auth_command\": \"gcloud auth "
+	      "print-access-token\", \"remote_headers\": [\"X-A: 1\", \"X-B: 2\"], "
+	      "\"remote_timeout_ms\": 750, \"remote_fallback\": false, \"max_inflight\": 4}",
+	      f);
+	fclose(f);
+	struct tg_run_config c;
+	tg_run_config_default(&c);
+	TG_CHECK(c.remote_fallback);
+	TG_CHECK_EQ_U64(c.max_inflight, 8);
+	char a0[] = "run", a1[] = "--config", a3[] = "--remote-headers", a4[] = "X-C: 3",
+	     a5[] = "--remote-retries=0";
+	char *argv[] = {a0, a1, path, a3, a4, a5};
+	TG_CHECK_EQ_I64(tg_run_config_flags(&c, 6, argv, err, sizeof(err)), 0);
+	TG_CHECK_STR(c.remote_project, "p1");
+	TG_CHECK_STR(c.remote_endpoint, "123");
+	TG_CHECK_STR(c.remote_auth_command, "gcloud auth print-access-token");
+	TG_CHECK_STR(c.remote_headers, "X-A: 1\nX-B: 2\nX-C: 3");
+	TG_CHECK_STR(c.remote_timeout_ms, "750");
+	TG_CHECK_STR(c.remote_retries, "0");
+	TG_CHECK(!c.remote_fallback);
+	TG_CHECK_EQ_U64(c.max_inflight, 4);
+	char b1[] = "--remote-timeout-ms", b2[] = "soon";
+	char *bad[] = {a0, b1, b2};
+	TG_CHECK_EQ_I64(tg_run_config_flags(&c, 3, bad, err, sizeof(err)), -EINVAL);
+	char h2[] = "no colon";
+	char *badh[] = {a0, a3, h2};
+	TG_CHECK_EQ_I64(tg_run_config_flags(&c, 3, badh, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	const char *b = getenv("TG_BIN");
@@ -635,6 +860,8 @@ int main(void)
 		return 1;
 	}
 	tg_test_case("usage", t_usage);
+	tg_test_case("run_config_remote", t_run_config_remote);
+	tg_test_case("async_accounting", t_async_accounting);
 	tg_test_case("same_decisions", t_same_decisions);
 	tg_test_case("slow_server_keeps_consuming", t_slow_server_keeps_consuming);
 	tg_test_case("broken_sync_caught", t_broken_sync_caught);

@@ -108,7 +108,7 @@ static void t_flag(void)
 		                       .instrument = (uint16_t)val(i),
 		                       .anomalous = (uint8_t)val(i),
 		                       .scorer = (uint8_t)val(i),
-		                       .reserved = (uint32_t)val(i),
+		                       .ticks_epoch = (uint32_t)val(i),
 		                   },
 		               b;
 		uint64_t w[TG_FLAG_SLOT_WORDS - 1];
@@ -126,7 +126,7 @@ static void t_flag(void)
 		TG_CHECK_EQ_U64(b.instrument, a.instrument);
 		TG_CHECK_EQ_U64(b.anomalous, a.anomalous);
 		TG_CHECK_EQ_U64(b.scorer, a.scorer);
-		TG_CHECK_EQ_U64(b.reserved, a.reserved);
+		TG_CHECK_EQ_U64(b.ticks_epoch, a.ticks_epoch);
 	}
 }
 
@@ -151,7 +151,7 @@ static void t_alert(void)
 		                        .windows = (uint32_t)val(i),
 		                        .instrument = (uint16_t)val(i),
 		                        .event = (uint8_t)val(i),
-		                        .reserved = (uint8_t)val(i),
+		                        .close_reason = (uint8_t)val(i),
 		                    },
 		                b;
 		uint64_t w[TG_ALERT_SLOT_WORDS - 1];
@@ -173,7 +173,7 @@ static void t_alert(void)
 		TG_CHECK_EQ_U64(b.windows, a.windows);
 		TG_CHECK_EQ_U64(b.instrument, a.instrument);
 		TG_CHECK_EQ_U64(b.event, a.event);
-		TG_CHECK_EQ_U64(b.reserved, a.reserved);
+		TG_CHECK_EQ_U64(b.close_reason, a.close_reason);
 	}
 }
 

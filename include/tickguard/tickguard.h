@@ -128,7 +128,10 @@ struct tg_flag {
 	uint16_t instrument;
 	uint8_t anomalous;
 	uint8_t scorer;
-	uint32_t reserved;
+	/* low 32 bits of the epoch of the tick segment the window was read
+	 * from (0 = unknown). Tick seqs restart at 0 when the gateway restarts
+	 * (a new epoch), so last_seq only orders flags of one ticks_epoch. */
+	uint32_t ticks_epoch;
 };
 #define TG_FLAG_SLOT_WORDS 16
 
@@ -150,8 +153,14 @@ struct tg_alert {
 	uint32_t max_price_e4;
 	uint32_t windows; /* anomalous windows so far in this episode */
 	uint16_t instrument;
-	uint8_t event; /* TG_ALERT_* */
-	uint8_t reserved;
+	uint8_t event;        /* TG_ALERT_* */
+	uint8_t close_reason; /* TG_CLOSE_* on a CLOSE event, else 0 */
+};
+/* Why an episode closed. */
+enum {
+	TG_CLOSE_HYSTERESIS = 0, /* stayed below the threshold long enough */
+	TG_CLOSE_END = 1,        /* end of input (publisher finishing) */
+	TG_CLOSE_TICKS_EPOCH = 2 /* the gateway restarted: its tick seqs restart */
 };
 #define TG_ALERT_SLOT_WORDS 16
 
