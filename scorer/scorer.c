@@ -641,8 +641,15 @@ int tg_scorer_housekeep(struct tg_scorer *s)
 		return 0;
 	int rc = tg_segment_check(s->ticks);
 	if (rc == -ESTALE) {
-		/* The gateway restarted with a new segment: follow it. Batches
-		 * still out are about the old epoch's instruments: abandoned. */
+		/* The gateway restarted with a new segment: follow it. First
+		 * finish what the old epoch announced (its rings stay mapped
+		 * until the detach below), for a bounded time in case its
+		 * writer still appends; then batches still out are about the
+		 * old epoch's instruments: abandoned, and counted. */
+		uint64_t until = tg_monotonic_ns() + 200000000ull;
+		while (!tg_scorer_idle(s) && tg_monotonic_ns() < until)
+			if (tg_scorer_poll(s) < 0)
+				break;
 		tg_scorer_drain(s, 0);
 		tg_segment_detach(s->ticks);
 		s->ticks = NULL;
