@@ -1,7 +1,8 @@
 /* cmd_tail.c - `tickguard tail`: print alert events live from the
  * shared-memory alert ring, as a trading process would see them (attach
  * read-only, follow the ring head, re-attach when the publisher restarts,
- * count what was lost to overwrite). */
+ * count what was lost to overwrite). The tick segment (symbols) is
+ * re-checked too: a restarted gateway replaces it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -124,6 +125,12 @@ int tg_cmd_tail(int argc, char **argv)
 		uint64_t h = tg_ring_head(ring);
 		if (next == h) {
 			if ((++polls & 1023) == 0) {
+				/* a restarted gateway replaces the tick segment (its
+				 * ids may differ): look symbols up in the new one */
+				if (ticks && tg_segment_check(ticks) == -ESTALE) {
+					tg_segment_detach(ticks);
+					ticks = NULL;
+				}
 				int rc = tg_segment_check(seg);
 				if (rc == -ESTALE || (rc == -EOWNERDEAD && !exit_idle)) {
 					tg_segment_detach(seg);

@@ -459,9 +459,8 @@ static const uint8_t *live_clock_stamp(struct tg_feed *f, const uint8_t *msg, si
 		f->st.unstamped++;
 		return msg;
 	}
+	/* unsigned wrap-around makes this right when at_mono < mono0 too */
 	uint64_t stamp = f->wall0_ns + (at_mono - f->mono0_ns) - f->midnight_ns;
-	if (at_mono < f->mono0_ns)
-		stamp = f->wall0_ns - (f->mono0_ns - at_mono) - f->midnight_ns;
 	if (stamp < f->last_stamp) {
 		stamp = f->last_stamp;
 		f->st.stamps_raised++;
@@ -508,11 +507,15 @@ int tg_feed_run(struct tg_feed *f, struct tg_replay *r, const atomic_int *stop,
 		}
 		if (live) {
 			/* the deadline, or now if earlier (never stamped after
-			 * the send); the first message's deadline is the start */
+			 * the send); the first message's deadline is the start.
+			 * pcap only (no waiting): the deadline, a paced capture */
 			uint64_t now = tg_monotonic_ns(), at = now;
-			if (f->c.rate > 0 || f->c.speed > 0)
+			if (f->c.rate > 0 || f->c.speed > 0) {
 				at = due ? due : start;
-			msg = live_clock_stamp(f, msg, (size_t)len, at < now ? at : now, &ts);
+				if (at > now && (f->tx_fd >= 0 || f->rq_fd >= 0))
+					at = now;
+			}
+			msg = live_clock_stamp(f, msg, (size_t)len, at, &ts);
 		}
 		if ((rc = history_add(f, msg, (size_t)len)))
 			break;

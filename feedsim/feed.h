@@ -20,7 +20,8 @@
  * York time) of the day the run started, counting on past a midnight. The
  * stamp is the message's pacing deadline (start + source time offset /
  * speed, or k / rate) on the wall clock, or the current time if that is
- * earlier (a message sent early inside the send slack, or unpaced): so with
+ * earlier (a message sent early inside the send slack, or unpaced; a
+ * pcap-only output does not wait and takes the deadline): so with
  * --speed 1 it is the source time + one fixed per-source offset, relative
  * timing and order are kept, and no stamp is later than its send. Stamps
  * never go backwards (raised ones are counted). The wall clock is read once

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/tg_common.h"
@@ -190,7 +191,9 @@ int tg_cmd_publisher(int argc, char **argv)
 	}
 	FILE *jf = NULL;
 	if (jsonl) {
-		jf = strcmp(jsonl, "-") ? fopen(jsonl, "w") : stdout;
+		/* append: a publisher resuming its crashed predecessor (see
+		 * publisher.h) continues the file; a fresh start truncates below */
+		jf = strcmp(jsonl, "-") ? fopen(jsonl, "a") : stdout;
 		if (!jf) {
 			fprintf(stderr, "tickguard publisher: cannot open %s: %s\n", jsonl,
 			        strerror(errno));
@@ -207,6 +210,14 @@ int tg_cmd_publisher(int argc, char **argv)
 		if (jf && jf != stdout)
 			fclose(jf);
 		return rc == -EINVAL ? TG_EXIT_USAGE : TG_EXIT_FAILURE;
+	}
+	if (jf && jf != stdout && !tg_publisher_resumed(p) && ftruncate(fileno(jf), 0) < 0 &&
+	    errno != EINVAL) {
+		fprintf(stderr, "tickguard publisher: cannot truncate %s: %s\n", jsonl,
+		        strerror(errno));
+		tg_publisher_destroy(p, true);
+		fclose(jf);
+		return TG_EXIT_FAILURE;
 	}
 	struct sigaction sa = {.sa_handler = pub_on_signal};
 	sigaction(SIGINT, &sa, NULL);

@@ -57,6 +57,22 @@ static const char *const pub_counter_names[TG_PUB_NCOUNTERS] = {
     [TG_PUB_DEC_P999] = "lat_decision_recv_p999_ns",
     [TG_PUB_LAT_EXCH_REPLAY] = "lat_alert_exch_replayed_clock",
     [TG_PUB_EXCH_CLOCK] = "exch_clock",
+    [TG_PUB_EPOCH_RESETS] = "ticks_epoch_resets",
+    [TG_PUB_RESUMES] = "publisher_resumes",
+    [TG_PUB_RESUME_NEXT_ID] = "resume_next_alert_id",
+    [TG_PUB_RESUME_TICKS_EPOCH] = "resume_ticks_epoch",
+    [TG_PUB_RESUME_UDP_SEQ] = "resume_udp_seq",
+    [TG_PUB_RESUME_OUT] = "resume_events_out",
+    [TG_PUB_FINISHED_CLEAN] = "publisher_finished",
+};
+
+/* Counters carried over by a resumed publisher (cumulative statistics). */
+static const unsigned pub_carried[] = {
+    TG_PUB_FLAGS,        TG_PUB_FLAGS_STALE,  TG_PUB_FLAGS_LOST, TG_PUB_ANOMALOUS,
+    TG_PUB_ALERTS,       TG_PUB_UPDATES,      TG_PUB_CLOSES,     TG_PUB_SUPPRESSED,
+    TG_PUB_EVENTS,       TG_PUB_ATTACHES,     TG_PUB_REATTACHES, TG_PUB_DEATHS,
+    TG_PUB_FINISHED,     TG_PUB_UDP_PACKETS,  TG_PUB_UDP_ERRORS, TG_PUB_JSONL_LINES,
+    TG_PUB_JSONL_ERRORS, TG_PUB_EPOCH_RESETS, TG_PUB_RESUMES,
 };
 
 const char *tg_publisher_counter_name(unsigned i)
@@ -70,8 +86,17 @@ struct pub_source {
 	uint64_t next;
 	uint64_t epoch;
 	int32_t pid;
-	bool gone; /* writer dead and reported; ring drained */
+	bool gone;            /* writer dead and reported; ring drained */
+	bool resume;          /* first attach after a resume: try resume_id */
+	uint64_t resume_id;   /* pid << 32 | epoch (low 32) of the predecessor's source */
+	uint64_t resume_next; /* ... and its consumed position */
 };
+
+/* What identifies a flag segment across a publisher restart. */
+static uint64_t pub_source_id(int32_t pid, uint64_t epoch)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)epoch;
+}
 
 struct tg_publisher {
 	struct tg_publisher_config cfg;
@@ -92,6 +117,13 @@ struct tg_publisher {
 	uint8_t pkt[TG_MOLD_MTU_PAYLOAD];
 	struct tg_lat_hist lat_recv, lat_exch, lat_dec;
 	uint64_t lat_exch_out, lat_exch_replay;
+	uint32_t ticks_epoch;       /* newest flag ticks_epoch seen (0 = none) */
+	uint32_t ticks_tried_epoch; /* symbols re-attach tried for this epoch */
+	bool resumed;
+	uint32_t nctr;              /* TG_PUB_NCOUNTERS + 2 * max_scorers */
+	char (*ctr_name)[48];       /* [nctr - TG_PUB_NCOUNTERS] */
+	const char **ctr_names;     /* [nctr] */
+	_Atomic uint64_t **src_ctr; /* [2 * max_scorers]: id, next */
 };
 
 /* Single writer of its counters: relaxed stores/adds (statistics, they
@@ -110,6 +142,11 @@ uint64_t tg_publisher_counter(const struct tg_publisher *p, unsigned i)
 	return atomic_load_explicit(p->ctr[i], memory_order_relaxed);
 }
 
+bool tg_publisher_resumed(const struct tg_publisher *p)
+{
+	return p->resumed;
+}
+
 static void pub_log(struct tg_publisher *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void pub_log(struct tg_publisher *p, const char *fmt, ...)
@@ -124,7 +161,7 @@ static void pub_log(struct tg_publisher *p, const char *fmt, ...)
 	p->cfg.log(p->cfg.log_arg, line);
 }
 
-static int pub_udp_open(struct tg_publisher *p)
+static int pub_udp_open(struct tg_publisher *p, uint64_t first_seq)
 {
 	char host[64];
 	const char *colon = strrchr(p->cfg.udp_dest, ':');
@@ -159,8 +196,135 @@ static int pub_udp_open(struct tg_publisher *p)
 	p->udp_fd = fd;
 	char session[TG_MOLD_SESSION_LEN];
 	tg_mold_session_set(session, p->cfg.session ? p->cfg.session : "TGALERTS");
-	tg_mold_builder_init(&p->mold, p->pkt, sizeof(p->pkt), TG_MOLD_MTU_PAYLOAD, session, 1);
+	tg_mold_builder_init(&p->mold, p->pkt, sizeof(p->pkt), TG_MOLD_MTU_PAYLOAD, session,
+	                     first_seq ? first_seq : 1);
 	return 0;
+}
+
+/* The predecessor's journal (see publisher.h "Restart"), read from its
+ * alert segment. */
+struct pub_prev {
+	struct tg_segment *seg;
+	uint64_t v[TG_PUB_NCOUNTERS];
+	uint64_t *src; /* [2 * max_scorers]: id, next */
+};
+
+static bool pub_prev_counter(const struct tg_segment *seg, const char *name, uint64_t *out)
+{
+	uint32_t n = tg_segment_counters(seg);
+	for (uint32_t i = 0; i < n; i++) {
+		struct tg_counter_view v;
+		if (tg_segment_counter(seg, i, &v) == 0 && !strcmp(v.name, name)) {
+			*out = v.value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is the flag segment recorded as source k still the live one? */
+static bool pub_prev_source_live(struct tg_publisher *p, uint32_t k, uint64_t id)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "%s%u", p->flags_prefix, k);
+	struct tg_segment *seg;
+	/* a scorer that died since (not restarted yet) still counts: its
+	 * segment and our position in it are still valid */
+	if (!id || (tg_segment_attach(name, &seg) < 0 && tg_segment_attach_orphan(name, &seg) < 0))
+		return false;
+	bool same = tg_segment_kind(seg) == TG_SEG_FLAGS &&
+	            pub_source_id(tg_segment_writer_pid(seg), tg_segment_epoch(seg)) == id;
+	tg_segment_detach(seg);
+	return same;
+}
+
+/* Load the journal of a crashed predecessor; true if this publisher should
+ * resume it (prev->seg stays attached then). */
+static bool pub_prev_load(struct tg_publisher *p, struct pub_prev *prev)
+{
+	if (tg_segment_attach_orphan(p->alerts_name, &prev->seg) < 0)
+		return false;
+	uint64_t fin = 1;
+	bool ok = tg_segment_kind(prev->seg) == TG_SEG_ALERTS &&
+	          pub_prev_counter(prev->seg, pub_counter_names[TG_PUB_FINISHED_CLEAN], &fin) &&
+	          !fin;
+	for (unsigned i = 0; ok && i < TG_PUB_NCOUNTERS; i++)
+		pub_prev_counter(prev->seg, pub_counter_names[i], &prev->v[i]);
+	bool live = false;
+	for (uint32_t k = 0; ok && k < p->cfg.max_scorers; k++) {
+		char name[48];
+		snprintf(name, sizeof(name), "resume_src%u_id", k);
+		pub_prev_counter(prev->seg, name, &prev->src[2 * k]);
+		snprintf(name, sizeof(name), "resume_src%u_next", k);
+		pub_prev_counter(prev->seg, name, &prev->src[2 * k + 1]);
+		live |= pub_prev_source_live(p, k, prev->src[2 * k]);
+	}
+	if (ok && live)
+		return true;
+	tg_segment_detach(prev->seg);
+	prev->seg = NULL;
+	return false;
+}
+
+static void pub_output(struct tg_publisher *p, const struct tg_alert *a);
+
+/* Take over from the predecessor: counters, ids, episodes, unfinished
+ * output, source positions. */
+static void pub_resume(struct tg_publisher *p, const struct pub_prev *prev)
+{
+	for (size_t i = 0; i < sizeof(pub_carried) / sizeof(pub_carried[0]); i++)
+		pub_set(p, pub_carried[i], prev->v[pub_carried[i]]);
+	pub_add(p, TG_PUB_RESUMES, 1);
+	p->st.flags = prev->v[TG_PUB_FLAGS];
+	p->st.stale = prev->v[TG_PUB_FLAGS_STALE];
+	p->st.anomalous = prev->v[TG_PUB_ANOMALOUS];
+	p->st.opened = prev->v[TG_PUB_ALERTS];
+	p->st.updated = prev->v[TG_PUB_UPDATES];
+	p->st.closed = prev->v[TG_PUB_CLOSES];
+	p->st.suppressed = prev->v[TG_PUB_SUPPRESSED];
+	p->st.epoch_resets = prev->v[TG_PUB_EPOCH_RESETS];
+	p->ticks_epoch = (uint32_t)prev->v[TG_PUB_RESUME_TICKS_EPOCH];
+	p->next_id = prev->v[TG_PUB_RESUME_NEXT_ID] ? prev->v[TG_PUB_RESUME_NEXT_ID] : 1;
+	/* Episodes: the last event of each instrument in the old ring. */
+	const struct tg_ring *r = tg_segment_ring(prev->seg);
+	uint64_t h = r ? tg_ring_head(r) : 0;
+	uint64_t out_done = prev->v[TG_PUB_RESUME_OUT];
+	for (uint64_t i = r && h > r->capacity ? h - r->capacity : 0; i < h; i++) {
+		uint64_t w[TG_ALERT_SLOT_WORDS - 1];
+		if (tg_ring_try_read(r, i, w) < 0)
+			continue;
+		struct tg_alert a;
+		tg_alert_unpack(w, &a);
+		struct tg_episode *e = &p->ep[a.instrument];
+		memset(e, 0, sizeof(*e));
+		e->cur = a;
+		e->seen = true;
+		e->last_seq = a.last_seq;
+		e->ticks_epoch = p->ticks_epoch;
+		if (a.event == TG_ALERT_CLOSE) {
+			e->phase = TG_EPISODE_COOLDOWN;
+			e->cool_until_ns = a.exch_ts_ns + p->cfg.episode.cooldown_ns;
+		} else {
+			e->phase = TG_EPISODE_OPEN;
+		}
+		if (a.alert_id >= p->next_id)
+			p->next_id = a.alert_id + 1;
+		/* in the ring but its UDP/JSONL output may not have finished */
+		if (i >= out_done)
+			pub_output(p, &a);
+	}
+	pub_set(p, TG_PUB_RESUME_NEXT_ID, p->next_id);
+	pub_set(p, TG_PUB_RESUME_TICKS_EPOCH, p->ticks_epoch);
+	for (uint32_t k = 0; k < p->cfg.max_scorers; k++) {
+		struct pub_source *s = &p->src[k];
+		s->resume = prev->src[2 * k] != 0;
+		s->resume_id = prev->src[2 * k];
+		s->resume_next = prev->src[2 * k + 1];
+		/* next before id: a kill in between leaves a harmless pair */
+		atomic_store_explicit(p->src_ctr[2 * k + 1], s->resume_next, memory_order_relaxed);
+		atomic_store_explicit(p->src_ctr[2 * k], s->resume_id, memory_order_relaxed);
+	}
+	p->resumed = true;
 }
 
 int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publisher **out)
@@ -184,13 +348,30 @@ int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publish
 	if (!p->cfg.episode.close_below_windows)
 		tg_episode_config_default(&p->cfg.episode);
 	int err = -ENOMEM;
-	p->src = calloc(p->cfg.max_scorers, sizeof(*p->src));
+	uint32_t ns = p->cfg.max_scorers;
+	struct pub_prev prev = {0};
+	p->nctr = TG_PUB_NCOUNTERS + 2 * ns;
+	p->src = calloc(ns, sizeof(*p->src));
 	p->ep = calloc(PUB_MAX_INSTRUMENTS, sizeof(*p->ep));
 	p->symbol = calloc(PUB_MAX_INSTRUMENTS, sizeof(*p->symbol));
-	if (!p->src || !p->ep || !p->symbol)
+	p->ctr_name = calloc(2 * ns, sizeof(*p->ctr_name));
+	p->ctr_names = calloc(p->nctr, sizeof(*p->ctr_names));
+	p->src_ctr = calloc(2 * ns, sizeof(*p->src_ctr));
+	prev.src = calloc(2 * ns, sizeof(*prev.src));
+	if (!p->src || !p->ep || !p->symbol || !p->ctr_name || !p->ctr_names || !p->src_ctr ||
+	    !prev.src)
 		goto fail;
+	for (unsigned i = 0; i < TG_PUB_NCOUNTERS; i++)
+		p->ctr_names[i] = pub_counter_names[i];
+	for (uint32_t k = 0; k < ns; k++) {
+		snprintf(p->ctr_name[2 * k], sizeof(p->ctr_name[0]), "resume_src%u_id", k);
+		snprintf(p->ctr_name[2 * k + 1], sizeof(p->ctr_name[0]), "resume_src%u_next", k);
+		p->ctr_names[TG_PUB_NCOUNTERS + 2 * k] = p->ctr_name[2 * k];
+		p->ctr_names[TG_PUB_NCOUNTERS + 2 * k + 1] = p->ctr_name[2 * k + 1];
+	}
+	bool resume = pub_prev_load(p, &prev);
 	if (cfg->udp_dest) {
-		err = pub_udp_open(p);
+		err = pub_udp_open(p, resume ? prev.v[TG_PUB_RESUME_UDP_SEQ] : 1);
 		if (err < 0)
 			goto fail;
 	}
@@ -198,8 +379,8 @@ int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publish
 	    .name = p->alerts_name,
 	    .kind = TG_SEG_ALERTS,
 	    .ring_slots = p->cfg.alert_slots,
-	    .counters = TG_PUB_NCOUNTERS,
-	    .counter_names = pub_counter_names,
+	    .counters = p->nctr,
+	    .counter_names = p->ctr_names,
 	    .dir = cfg->seg_dir,
 	};
 	err = tg_segment_create(&sc, &p->alerts);
@@ -208,13 +389,29 @@ int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publish
 	p->alert_ring = tg_segment_ring_w(p->alerts);
 	for (unsigned i = 0; i < TG_PUB_NCOUNTERS; i++)
 		p->ctr[i] = tg_segment_counter_w(p->alerts, i);
+	for (uint32_t i = 0; i < 2 * ns; i++)
+		p->src_ctr[i] = tg_segment_counter_w(p->alerts, TG_PUB_NCOUNTERS + i);
+	pub_set(p, TG_PUB_RESUME_NEXT_ID, p->next_id);
+	if (p->udp_fd >= 0)
+		pub_set(p, TG_PUB_RESUME_UDP_SEQ, p->mold.seq);
+	if (resume) {
+		pub_resume(p, &prev);
+		tg_segment_detach(prev.seg);
+	}
+	free(prev.src);
 	tg_segment_heartbeat(p->alerts);
 	tg_segment_publish(p->alerts);
 	*out = p;
 	return 0;
 fail:
+	if (prev.seg)
+		tg_segment_detach(prev.seg);
+	free(prev.src);
 	if (p->udp_fd >= 0)
 		close(p->udp_fd);
+	free(p->src_ctr);
+	free(p->ctr_names);
+	free(p->ctr_name);
 	free(p->symbol);
 	free(p->ep);
 	free(p->src);
@@ -222,8 +419,40 @@ fail:
 	return err;
 }
 
+/* The tick segment was replaced (gateway restart) or its writer died: take
+ * the current one if there is one; symbols are looked up again (a new
+ * gateway may number instruments differently). */
+static void pub_ticks_refresh(struct tg_publisher *p)
+{
+	struct tg_segment *t;
+	if (tg_segment_attach(p->ticks_name, &t) < 0) {
+		if (p->ticks && tg_segment_check(p->ticks) == -ESTALE) {
+			tg_segment_detach(p->ticks); /* replaced, new one not ready */
+			p->ticks = NULL;
+			memset(p->symbol, 0, PUB_MAX_INSTRUMENTS * sizeof(*p->symbol));
+		}
+		return;
+	}
+	if (p->ticks && tg_segment_epoch(t) == tg_segment_epoch(p->ticks) &&
+	    tg_segment_writer_pid(t) == tg_segment_writer_pid(p->ticks)) {
+		tg_segment_detach(t);
+		return;
+	}
+	if (p->ticks)
+		tg_segment_detach(p->ticks);
+	p->ticks = t;
+	memset(p->symbol, 0, PUB_MAX_INSTRUMENTS * sizeof(*p->symbol));
+}
+
 static const char *pub_symbol(struct tg_publisher *p, uint16_t id)
 {
+	/* flags from a newer gateway than our tick segment: re-attach (once
+	 * per epoch; rescan re-checks periodically too) */
+	if (p->ticks && p->ticks_epoch && p->ticks_tried_epoch != p->ticks_epoch &&
+	    (uint32_t)tg_segment_epoch(p->ticks) != p->ticks_epoch) {
+		p->ticks_tried_epoch = p->ticks_epoch;
+		pub_ticks_refresh(p);
+	}
 	if (p->symbol[id][0])
 		return p->symbol[id];
 	if (!p->ticks && tg_segment_attach(p->ticks_name, &p->ticks) < 0)
@@ -246,6 +475,19 @@ static void pub_json_time(char *buf, size_t len, uint64_t ns)
 	         (unsigned)(s / 60 % 60), (unsigned)(s % 60), (unsigned)(ns % 1000000000ull));
 }
 
+static const char *pub_close_reason(uint8_t r)
+{
+	switch (r) {
+	case TG_CLOSE_HYSTERESIS:
+		return "hysteresis";
+	case TG_CLOSE_END:
+		return "end";
+	case TG_CLOSE_TICKS_EPOCH:
+		return "ticks_epoch";
+	}
+	return "unknown";
+}
+
 int tg_alert_json(const struct tg_alert *a, const char *symbol, char *buf, size_t len)
 {
 	char sym[2 * TG_SYMBOL_LEN + 1] = "";
@@ -266,7 +508,7 @@ int tg_alert_json(const struct tg_alert *a, const char *symbol, char *buf, size_
 	    "\"recv_ts_ns\":%llu,\"emit_ts_ns\":%llu,\"open_time\":\"%s\",\"time\":\"%s\","
 	    "\"peak_score\":%.9g,\"threshold\":%.9g,\"first_price\":%u.%04u,"
 	    "\"last_price\":%u.%04u,\"min_price\":%u.%04u,\"max_price\":%u.%04u,"
-	    "\"windows\":%u,\"latency_recv_ns\":%lld}\n",
+	    "\"windows\":%u,\"latency_recv_ns\":%lld%s%s%s}\n",
 	    tg_alert_event_name(a->event), (unsigned long long)a->alert_id, a->instrument, sym,
 	    (unsigned long long)a->first_seq, (unsigned long long)a->last_seq,
 	    (unsigned long long)a->open_exch_ts_ns, (unsigned long long)a->exch_ts_ns,
@@ -274,7 +516,9 @@ int tg_alert_json(const struct tg_alert *a, const char *symbol, char *buf, size_
 	    a->peak_score, a->threshold, a->first_price_e4 / 10000, a->first_price_e4 % 10000,
 	    a->last_price_e4 / 10000, a->last_price_e4 % 10000, a->min_price_e4 / 10000,
 	    a->min_price_e4 % 10000, a->max_price_e4 / 10000, a->max_price_e4 % 10000, a->windows,
-	    (long long)lat);
+	    (long long)lat, a->event == TG_ALERT_CLOSE ? ",\"close_reason\":\"" : "",
+	    a->event == TG_ALERT_CLOSE ? pub_close_reason(a->close_reason) : "",
+	    a->event == TG_ALERT_CLOSE ? "\"" : "");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 
@@ -296,6 +540,14 @@ static void pub_emit(struct tg_publisher *p, struct tg_alert *a)
 		else
 			p->lat_exch_out++;
 	}
+	pub_output(p, a);
+	/* every event up to the ring head is fully output (resume journal) */
+	pub_set(p, TG_PUB_RESUME_OUT, tg_ring_head(p->alert_ring));
+}
+
+/* UDP and JSON lines for one event already in the ring. */
+static void pub_output(struct tg_publisher *p, const struct tg_alert *a)
+{
 	const char *sym = pub_symbol(p, a->instrument);
 	if (p->udp_fd >= 0) {
 		uint8_t *m = tg_mold_builder_reserve(&p->mold, TG_ALERT_MSG_BYTES);
@@ -310,6 +562,7 @@ static void pub_emit(struct tg_publisher *p, struct tg_alert *a)
 			/* the sequence advances even if the send failed: a gap the
 			 * receiver sees, never a silently reused number */
 			tg_mold_builder_next(&p->mold);
+			pub_set(p, TG_PUB_RESUME_UDP_SEQ, p->mold.seq);
 		} else {
 			pub_add(p, TG_PUB_UDP_ERRORS, 1);
 		}
@@ -334,6 +587,8 @@ static void pub_sync_stats(struct tg_publisher *p)
 	pub_set(p, TG_PUB_UPDATES, p->st.updated);
 	pub_set(p, TG_PUB_CLOSES, p->st.closed);
 	pub_set(p, TG_PUB_SUPPRESSED, p->st.suppressed);
+	pub_set(p, TG_PUB_EPOCH_RESETS, p->st.epoch_resets);
+	pub_set(p, TG_PUB_RESUME_NEXT_ID, p->next_id);
 }
 
 static void pub_sync_latency(struct tg_publisher *p)
@@ -360,9 +615,23 @@ static void pub_flag(struct tg_publisher *p, const struct tg_flag *f, uint64_t n
 {
 	if (f->recv_ts_ns && now > f->recv_ts_ns)
 		tg_lat_add(&p->lat_dec, now - f->recv_ts_ns);
+	if (f->ticks_epoch && (int32_t)(f->ticks_epoch - p->ticks_epoch) > 0) {
+		p->ticks_epoch = f->ticks_epoch;
+		pub_set(p, TG_PUB_RESUME_TICKS_EPOCH, p->ticks_epoch);
+	}
+	struct tg_episode *e = &p->ep[f->instrument];
 	struct tg_alert a;
-	if (tg_episode_step(&p->ep[f->instrument], &p->cfg.episode, f, &p->next_id, &a, &p->st))
+	if (tg_episode_epoch(e, f, &a, &p->st))
 		pub_emit(p, &a);
+	if (tg_episode_step(e, &p->cfg.episode, f, &p->next_id, &a, &p->st))
+		pub_emit(p, &a);
+}
+
+/* Journal source s's position (after its effects are out). */
+static void pub_source_mark(struct tg_publisher *p, const struct pub_source *s)
+{
+	atomic_store_explicit(p->src_ctr[2 * (size_t)(s - p->src) + 1], s->next,
+	                      memory_order_relaxed);
 }
 
 /* Up to budget flags of one source. */
@@ -382,6 +651,7 @@ static uint32_t pub_drain(struct tg_publisher *p, struct pub_source *s, uint32_t
 			    nh > s->next + s->ring->capacity ? nh - s->ring->capacity - s->next : 1;
 			pub_add(p, TG_PUB_FLAGS_LOST, skip);
 			s->next += skip;
+			pub_source_mark(p, s);
 			continue;
 		}
 		if (rc < 0)
@@ -391,9 +661,11 @@ static uint32_t pub_drain(struct tg_publisher *p, struct pub_source *s, uint32_t
 		struct tg_flag f;
 		tg_flag_unpack(words, &f);
 		pub_flag(p, &f, now);
-	}
-	if (done)
+		/* statistics and position together, per flag: a resumed
+		 * publisher continues from a consistent pair */
 		pub_sync_stats(p);
+		pub_source_mark(p, s);
+	}
 	return done;
 }
 
@@ -456,14 +728,33 @@ static void pub_attach(struct tg_publisher *p, uint32_t k, const char *name)
 	s->epoch = tg_segment_epoch(seg);
 	s->pid = tg_segment_writer_pid(seg);
 	s->gone = false;
-	pub_add(p, restart ? TG_PUB_REATTACHES : TG_PUB_ATTACHES, 1);
-	pub_log(p, "%s scorer %s (pid %d, epoch %llu)", restart ? "restarted" : "attached", name,
-	        (int)s->pid, (unsigned long long)s->epoch);
+	uint64_t id = pub_source_id(s->pid, s->epoch);
+	bool resumed = s->resume && id == s->resume_id;
+	s->resume = false;
+	if (resumed) {
+		/* the predecessor consumed this very segment up to here */
+		uint64_t h = tg_ring_head(s->ring);
+		s->next = s->resume_next < h ? s->resume_next : h;
+	}
+	/* next before id: a kill in between leaves an id that matches no
+	 * segment, or the old id with position 0 - never a position of the
+	 * wrong segment */
+	atomic_store_explicit(p->src_ctr[2 * k + 1], s->next, memory_order_relaxed);
+	atomic_store_explicit(p->src_ctr[2 * k], id, memory_order_relaxed);
+	if (!resumed)
+		pub_add(p, restart ? TG_PUB_REATTACHES : TG_PUB_ATTACHES, 1);
+	pub_log(p, "%s scorer %s (pid %d, epoch %llu)",
+	        resumed   ? "resumed"
+	        : restart ? "restarted"
+	                  : "attached",
+	        name, (int)s->pid, (unsigned long long)s->epoch);
 }
 
 void tg_publisher_rescan(struct tg_publisher *p)
 {
 	tg_segment_heartbeat(p->alerts);
+	if (p->ticks && tg_segment_check(p->ticks) != 0)
+		pub_ticks_refresh(p);
 	uint64_t live = 0;
 	for (uint32_t k = 0; k < p->cfg.max_scorers; k++) {
 		struct pub_source *s = &p->src[k];
@@ -539,6 +830,7 @@ void tg_publisher_finish(struct tg_publisher *p)
 	}
 	pub_sync_stats(p);
 	pub_sync_latency(p);
+	pub_set(p, TG_PUB_FINISHED_CLEAN, 1); /* nothing for a successor to resume */
 	tg_segment_heartbeat(p->alerts);
 }
 
@@ -554,6 +846,9 @@ void tg_publisher_destroy(struct tg_publisher *p, bool unlink_alerts)
 		tg_segment_destroy(p->alerts, unlink_alerts);
 	if (p->udp_fd >= 0)
 		close(p->udp_fd);
+	free(p->src_ctr);
+	free(p->ctr_names);
+	free(p->ctr_name);
 	free(p->symbol);
 	free(p->ep);
 	free(p->src);

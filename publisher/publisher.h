@@ -9,7 +9,32 @@
  *   first_seq, last_seq, open_exch_ts_ns, exch_ts_ns, recv_ts_ns,
  *   emit_ts_ns, open_time, time (exchange time of day HH:MM:SS.nnnnnnnnn),
  *   peak_score, threshold, first_price, last_price, min_price, max_price
- *   (dollars, 4 decimals), windows, latency_recv_ns (emit - gateway receive)
+ *   (dollars, 4 decimals), windows, latency_recv_ns (emit - gateway receive),
+ *   close_reason ("hysteresis"|"end"|"ticks_epoch", close events only)
+ *
+ * Restart: the alert segment's counters double as the publisher's journal.
+ * After each flag it stores, per scorer slot, which flag segment (writer pid
+ * and epoch) it follows and how many flags of it it consumed, plus the next
+ * alert id, the next MoldUDP64 sequence number and how many ring events
+ * were fully output. A publisher that starts while its predecessor's alert
+ * segment is still there (writer dead, never finished) and at least one of
+ * the recorded flag segments is still live resumes: it continues alert ids,
+ * UDP sequence numbers and the cumulative counters, rebuilds each
+ * instrument's episode from the last event of it in the old alert ring
+ * (open, or closed and cooling down), re-outputs (UDP, JSONL) ring events
+ * whose output had not finished, and reads each still-live flag segment
+ * from its recorded position; a flag segment replaced meanwhile (a
+ * restarted scorer) is read from its start, as a first start would. The new
+ * alert ring starts empty (readers re-attach to the new epoch; the old
+ * ring's events are not copied, so they see no duplicates). Otherwise it
+ * starts afresh. Limits: a kill while one event is being output (between
+ * its ring append and the journal store) outputs that one event again on
+ * resume (same alert id: detectable); the flag being processed at the kill
+ * may be counted again (as stale); a rebuilt episode restarts its
+ * hysteresis/cooldown window counts at the resume point; an episode whose
+ * last event was overwritten in the old ring is unknown (starts idle);
+ * latency percentiles cover the new process only; flags a replaced scorer
+ * segment held beyond the recorded position are lost uncounted.
  *
  * Single-threaded: one publisher per process (the alert segment has one
  * writer). Library: never prints; notable events (a scorer attached,
@@ -85,6 +110,18 @@ enum {
 	TG_PUB_DEC_P999,
 	TG_PUB_LAT_EXCH_REPLAY, /* alerts not measured: the feed replays its clock */
 	TG_PUB_EXCH_CLOCK,      /* gauge: exch_clock (0 auto, 1 live, 2 replay) */
+	TG_PUB_EPOCH_RESETS,    /* instruments restarted by a new tick epoch */
+	TG_PUB_RESUMES,         /* times this alert stream resumed after a crash */
+	/* resume state (see "Restart" above), not statistics: */
+	TG_PUB_RESUME_NEXT_ID,     /* next alert id */
+	TG_PUB_RESUME_TICKS_EPOCH, /* newest flag ticks_epoch seen */
+	TG_PUB_RESUME_UDP_SEQ,     /* next MoldUDP64 sequence number */
+	TG_PUB_RESUME_OUT,         /* ring events whose UDP/JSONL output is done */
+	TG_PUB_FINISHED_CLEAN,     /* 1 once tg_publisher_finish ran */
+	/* then, per scorer slot k < max_scorers, two counters:
+	 * resume_src<k>_id   = writer pid << 32 | low 32 bits of the flag
+	 *                      segment epoch (0 = none)
+	 * resume_src<k>_next = flags of that segment consumed */
 	TG_PUB_NCOUNTERS
 };
 enum { TG_PUB_EXCH_CLOCK_AUTO = 0, TG_PUB_EXCH_CLOCK_LIVE = 1, TG_PUB_EXCH_CLOCK_REPLAY = 2 };
@@ -103,6 +140,8 @@ void tg_publisher_rescan(struct tg_publisher *p);
  * Further polls are allowed but pointless. */
 void tg_publisher_finish(struct tg_publisher *p);
 uint64_t tg_publisher_counter(const struct tg_publisher *p, unsigned i);
+/* Did create resume a crashed predecessor's alert stream (see above)? */
+bool tg_publisher_resumed(const struct tg_publisher *p);
 void tg_publisher_destroy(struct tg_publisher *p, bool unlink_alerts);
 
 /* Format one alert event as a JSON line (with '\n') into buf: length, or

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "shm/segment_impl.h"
+#include "shm/shm.h"
 
 /* FNV-1a over every layout fact a reader depends on. */
 static uint64_t fnv1a(uint64_t h, uint64_t v)
@@ -250,7 +251,7 @@ static int validate_regions(const struct tg_segment *seg)
 	return 0;
 }
 
-static int attach_path(const char *path, struct tg_segment **out)
+static int attach_path(const char *path, bool orphan, struct tg_segment **out)
 {
 	int rc;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -297,8 +298,8 @@ static int attach_path(const char *path, struct tg_segment **out)
 		rc = -EMSGSIZE;
 	else if ((rc = validate_regions(seg)) != 0)
 		;
-	else if (!tg__writer_alive(h->writer_pid, h->writer_start_ticks))
-		rc = -EOWNERDEAD;
+	else if (tg__writer_alive(h->writer_pid, h->writer_start_ticks) == orphan)
+		rc = orphan ? -EBUSY : -EOWNERDEAD;
 	else if (!ready)
 		rc = -EAGAIN;
 	else
@@ -317,7 +318,7 @@ out_close:
 	return rc;
 }
 
-int tg_segment_attach(const char *name, struct tg_segment **out)
+static int attach_name(const char *name, bool orphan, struct tg_segment **out)
 {
 	char dirs[3][TG_DIR_MAX], path[TG_PATH_MAX];
 	if (!tg__name_valid(name) || !out)
@@ -325,11 +326,21 @@ int tg_segment_attach(const char *name, struct tg_segment **out)
 	int n = tg__backing_dirs(dirs);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/" TG_SEG_PREFIX "%s", dirs[i], name);
-		int rc = attach_path(path, out);
+		int rc = attach_path(path, orphan, out);
 		if (rc != -ENOENT)
 			return rc;
 	}
 	return -ENOENT;
+}
+
+int tg_segment_attach(const char *name, struct tg_segment **out)
+{
+	return attach_name(name, false, out);
+}
+
+int tg_segment_attach_orphan(const char *name, struct tg_segment **out)
+{
+	return attach_name(name, true, out);
 }
 
 void tg_segment_detach(struct tg_segment *seg)

@@ -74,6 +74,11 @@ static inline uint64_t tg_ring_append(struct tg_ring *r, const uint64_t *payload
 	return n;
 }
 
+/* Attach read-only, like tg_segment_attach, to a segment whose writer is
+ * dead: how a restarted writer reads what its predecessor left (e.g. the
+ * publisher resuming). -EBUSY if the writer lives; other errors as
+ * tg_segment_attach (a dead writer's unpublished segment: -EAGAIN). */
+int tg_segment_attach_orphan(const char *name, struct tg_segment **out);
 /* Pack helpers (inverse of tg_*_unpack). */
 void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1]);
 void tg_arrival_pack(const struct tg_arrival *a, uint64_t words[TG_ARRIVAL_SLOT_WORDS - 1]);

@@ -6,11 +6,13 @@
  *    the run (ns since midnight UTC), and decode as ITCH timestamps;
  *  - paced (--speed 1 / --rate) over a real request socket: live stamps
  *    keep the source's relative timing (one per-source offset) to the send
- *    slack, and the schedule's k / rate;
+ *    slack, and the schedule's k / rate; without a socket (pcap output)
+ *    nothing waits and the stamps are the schedule;
  *  - tg_lat_exch_ns: UTC offset, midnight crossings, replayed clocks;
  *  - the command: --clock validation and --help.
  * No sleeps: pacing waits are the feed's own. */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,15 +156,18 @@ static const char paced_csv[] = "symbol,timestamp,price,size\n"
                                 "AAA,34200.048000000,10.12,100\n";
 
 /* Paced over a request socket (pacing needs a socket): speed 1 keeps the
- * source's spacing, rate R spaces messages 1/R apart. */
-static void paced(double speed, double rate)
+ * source's spacing, rate R spaces messages 1/R apart. Without a socket
+ * (pcap-like output) nothing waits and the stamps are the schedule. */
+static void paced(double speed, double rate, bool sock)
 {
 	struct tg_source *src = NULL;
 	TG_CHECK_EQ_I64(tg_source_open_csv_mem(paced_csv, sizeof(paced_csv) - 1, &src), 0);
 	if (!src)
 		return;
-	struct tg_feed_config c = {
-	    .clock = TG_FEED_CLOCK_SOURCE, .retrans = "127.0.0.1:0", .speed = speed, .rate = rate};
+	struct tg_feed_config c = {.clock = TG_FEED_CLOCK_SOURCE,
+	                           .retrans = sock ? "127.0.0.1:0" : NULL,
+	                           .speed = speed,
+	                           .rate = rate};
 	struct tg_feed *fs = feed_all(src, &c);
 	c.clock = TG_FEED_CLOCK_LIVE;
 	struct tg_feed *fl = feed_all(src, &c);
@@ -196,8 +201,8 @@ static void paced(double speed, double rate)
 			worst = (uint64_t)err;
 	}
 	/* within the send slack (20 us) plus clock reads */
-	fprintf(stderr, "  paced speed %g rate %g: worst |live - schedule| %llu ns\n", speed, rate,
-	        (unsigned long long)worst);
+	fprintf(stderr, "  paced speed %g rate %g%s: worst |live - schedule| %llu ns\n", speed,
+	        rate, sock ? "" : " (no socket)", (unsigned long long)worst);
 	TG_CHECK(worst <= 100000);
 out:
 	tg_feed_destroy(fs);
@@ -207,12 +212,17 @@ out:
 
 static void t_paced_speed(void)
 {
-	paced(1, 0);
+	paced(1, 0, true);
 }
 
 static void t_paced_rate(void)
 {
-	paced(0, 2000);
+	paced(0, 2000, true);
+}
+
+static void t_paced_capture(void)
+{
+	paced(1, 0, false);
 }
 
 static void t_bad_config(void)
@@ -300,6 +310,7 @@ int main(void)
 	tg_test_case("same_stream", t_same_stream);
 	tg_test_case("paced_speed", t_paced_speed);
 	tg_test_case("paced_rate", t_paced_rate);
+	tg_test_case("paced_capture", t_paced_capture);
 	tg_test_case("bad_config", t_bad_config);
 	tg_test_case("exch_latency", t_exch_latency);
 	tg_test_case("cli", t_cli);

@@ -320,6 +320,154 @@ static void t_kill_scorer(void)
 	unsetenv("TG_SHM_DIR");
 }
 
+/* `tickguard run` with the publisher killed (SIGKILL) mid-run: the
+ * supervisor restarts it, the new publisher resumes its predecessor's
+ * alert stream (publisher.h "Restart"): the JSON lines hold no alert id or
+ * event twice, and the cumulative counters match the lines. */
+static void t_kill_publisher(void)
+{
+	char model[600];
+	snprintf(model, sizeof(model), "%s/synthetic/model", base);
+	struct stat st;
+	if (stat(model, &st) < 0)
+		TG_SKIP("no model from the synthetic case");
+	bool full = tg_test_scale() >= 1.0;
+	const char *args[] = {"--model", model,   "--trades", full ? "6000" : "2000",
+	                      "--rate",  "15000", NULL};
+	pid_t pid = start_run("killpub", args);
+	char shm[512];
+	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-run-%d-killpub", (int)getpid());
+	setenv("TG_SHM_DIR", shm, 1);
+	/* `tickguard tail` follows the alert ring across the restart, as a
+	 * trading process would: it must see every event once */
+	char tail_out[600];
+	snprintf(tail_out, sizeof(tail_out), "%s/killpub-tail.out", base);
+	const char *tail_argv[] = {bin, "tail", "--json", "--from-start", NULL};
+	pid_t tail_pid = 0;
+	/* wait (bounded) until the publisher has taken some decisions and the
+	 * tail printed an event (it is attached to the first publisher) */
+	pid_t victim = 0;
+	for (int i = 0; i < 6000 && !victim; i++) {
+		struct tg_segment *a;
+		if (tg_segment_attach("alerts", &a) == 0) {
+			if (!tail_pid)
+				tail_pid = spawn_to(tail_argv, tail_out);
+			struct stat ts;
+			bool tail_saw = stat(tail_out, &ts) == 0 && ts.st_size > 0;
+			for (uint32_t k = 0; k < tg_segment_counters(a); k++) {
+				struct tg_counter_view v;
+				if (tg_segment_counter(a, k, &v) == 0 && !strcmp(v.name, "flags") &&
+				    v.value >= 300 && tail_saw)
+					victim = tg_segment_writer_pid(a);
+			}
+			tg_segment_detach(a);
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			TG_FAIL("run ended before the publisher could be killed");
+			return;
+		}
+		if (!victim)
+			nap_ms(5);
+	}
+	TG_CHECK(victim > 0);
+	if (victim > 0)
+		kill(victim, SIGKILL);
+	TG_CHECK_EQ_I64(wait_run(pid, "killpub"), 0);
+	unsetenv("TG_SHM_DIR");
+	char path[600], line[2048];
+	snprintf(path, sizeof(path), "%s/killpub/alerts.jsonl", base);
+	int jl = 0, tl = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		jl++;
+	if (f)
+		fclose(f);
+	/* let the tail catch up with the JSON lines (bounded), then stop it */
+	for (int i = 0; i < 2000 && tail_pid; i++) {
+		tl = 0;
+		FILE *t = fopen(tail_out, "r");
+		while (t && fgets(line, sizeof(line), t))
+			tl += line[0] == '{'; /* stderr notes share the file */
+		if (t)
+			fclose(t);
+		if (tl >= jl)
+			break;
+		nap_ms(5);
+	}
+	if (tail_pid) {
+		kill(tail_pid, SIGTERM);
+		waitpid(tail_pid, NULL, 0);
+	}
+	TG_CHECK_EQ_I64(tl, jl);
+	cJSON *s = summary("killpub");
+	if (!s)
+		return;
+	TG_CHECK_STR(cJSON_GetObjectItem(s, "result")->valuestring, "ok");
+	TG_CHECK(jnum(s, "process_restarts.publisher") >= 1);
+	TG_CHECK(jnum(s, "publisher.publisher_resumes") >= 1);
+	TG_CHECK_NEAR(jnum(s, "ticks_in_rings"), jnum(s, "ticks_sent"), 0, 0);
+	check_windows_add_up(s);
+	enum { MAXEV = 8192 };
+	static uint64_t seen[MAXEV];
+	static uint8_t seen_ev[MAXEV];
+	int n = 0, opens = 0, dups = 0, bad = 0;
+	/* the tail's copy first (ring readers across the restart), then the
+	 * JSON lines file */
+	f = fopen(tail_out, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		cJSON *j = cJSON_Parse(line);
+		const cJSON *e = j ? cJSON_GetObjectItem(j, "event") : NULL;
+		uint64_t id = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "alert_id"));
+		uint8_t ev = cJSON_IsString(e) ? (uint8_t)e->valuestring[0] : 0;
+		for (int i = 0; ev && ev != 'u' && i < n; i++)
+			dups += seen[i] == id && seen_ev[i] == ev;
+		if (n < MAXEV) {
+			seen[n] = id;
+			seen_ev[n] = ev;
+			n++;
+		}
+		cJSON_Delete(j);
+	}
+	if (f)
+		fclose(f);
+	TG_CHECK_EQ_I64(dups, 0); /* a ring reader saw no event twice */
+	n = 0;
+	f = fopen(path, "r");
+	TG_CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		cJSON *j = cJSON_Parse(line);
+		const cJSON *e = j ? cJSON_GetObjectItem(j, "event") : NULL;
+		if (!cJSON_IsString(e)) {
+			bad++;
+			cJSON_Delete(j);
+			continue;
+		}
+		uint64_t id = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "alert_id"));
+		uint8_t ev = (uint8_t)e->valuestring[0];
+		opens += ev == 'o';
+		/* (id, open|close) at most once; updates are rate-limited peaks */
+		for (int i = 0; ev != 'u' && i < n; i++)
+			dups += seen[i] == id && seen_ev[i] == ev;
+		if (n < MAXEV) {
+			seen[n] = id;
+			seen_ev[n] = ev;
+			n++;
+		}
+		cJSON_Delete(j);
+	}
+	if (f)
+		fclose(f);
+	TG_CHECK_EQ_I64(bad, 0);
+	TG_CHECK_EQ_I64(dups, 0);
+	TG_CHECK(opens > 0);
+	TG_CHECK_NEAR((double)opens, jnum(s, "publisher.alerts"), 0, 0);
+	TG_CHECK_NEAR((double)n, jnum(s, "publisher.jsonl_lines"), 0, 0);
+	fprintf(stderr, "  kill publisher: restarts %.0f, resumes %.0f, %d events, %d alerts\n",
+	        jnum(s, "process_restarts.publisher"), jnum(s, "publisher.publisher_resumes"), n,
+	        opens);
+	cJSON_Delete(s);
+}
+
 /* LOBSTER executions (types 4, 5) at or after `from_s` seconds, exactly:
  * the time column is compared as decimal text converted to integer ns. */
 static uint64_t lobster_execs_after(const char *dir, uint64_t from_ns)
@@ -427,21 +575,34 @@ static void t_lobster(void)
 
 int main(void)
 {
-	snprintf(base, sizeof(base), "build/%s/test-run-e2e",
+	/* per process: concurrent runs (release/asan, two engineers) must not
+	 * share a folder */
+	snprintf(base, sizeof(base), "build/%s/test-run-e2e.XXXXXX",
 	         getenv("TG_MODE") ? getenv("TG_MODE") : "release");
 	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", base, base);
-	if (system(cmd) != 0)
+	if (!mkdtemp(base)) {
+		perror(base);
 		return 1;
+	}
 	if (access(tickguard_bin(), X_OK) != 0) {
 		fprintf(stderr, "SKIP: %s not built\n", bin);
+		rmdir(base);
 		return 77;
 	}
 	tg_test_case("synthetic", t_synthetic);
 	tg_test_case("kill_scorer", t_kill_scorer);
+	tg_test_case("kill_publisher", t_kill_publisher);
 	tg_test_case("lobster", t_lobster);
 	snprintf(cmd, sizeof(cmd), "rm -rf /dev/shm/tgtest-run-%d-*", (int)getpid());
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");
-	return tg_test_done();
+	int rc = tg_test_done();
+	if (rc == 0) { /* keep the folder of a failed run for its logs */
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup of %s failed\n", base);
+	} else {
+		fprintf(stderr, "logs kept in %s\n", base);
+	}
+	return rc;
 }
