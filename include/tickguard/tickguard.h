@@ -39,9 +39,18 @@
  * was complete before R3 began. A failed check means the window was
  * overwritten while in use: the reader must discard what it computed.
  *
+ * Reading one record `seq` by its stamp alone (tg_ring_try_read), the
+ * classic seqlock loop, for a reader that polls the next slot instead of
+ * head (the lowest-latency hand-off: stamp and payload share the slot):
+ *   R1' s = load(slot.stamp, acquire)        pairs with W4; s < 2seq+2: not
+ *                                            written yet, s > 2seq+2: lapped
+ *   R3' copy the payload words, relaxed
+ *   R4' atomic_thread_fence(acquire)         pairs with W2, as R4
+ *   R5' load(slot.stamp, relaxed) == s       else overwritten meanwhile
+ *
  * Limits: a reader more than `capacity` records behind loses records; it
  * learns how many from head (tg_ring_lapped). Stamps are 64-bit and never
- * wrap in practice.
+ * wrap in practice (a garbage seq >= 2^63 is not detected).
  */
 #ifndef TICKGUARD_TICKGUARD_H
 #define TICKGUARD_TICKGUARD_H
@@ -175,7 +184,9 @@ struct tg_ring {
 	/* line 1: written by the writer only (W5); readers load it (R1) */
 	_Atomic(uint64_t) head;
 	uint64_t reserved1[7];
-	/* line 2: writer-private bookkeeping visible to readers for stats */
+	/* line 2: reserved (always 0 today). The writer's heartbeat lives in
+	 * the segment header (tg_segment_heartbeat_ns), not per ring; this
+	 * word keeps the ABI room for a per-ring one. */
 	_Atomic(uint64_t) writer_heartbeat_ns;
 	uint64_t reserved2[7];
 	/* slots follow */
