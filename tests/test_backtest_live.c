@@ -23,6 +23,7 @@
 
 #include "backtest/backtest.h"
 #include "model/package.h"
+#include "tests/test_net_util.h"
 #include "tests/tg_test.h"
 #include "tickguard/tickguard.h"
 
@@ -191,10 +192,9 @@ static void t_live(void)
 	snprintf(shm, sizeof(shm), "%s", p("shm"));
 	mkdir(shm, 0755);
 	setenv("TG_SHM_DIR", shm, 1);
-	int port = 30000 + (int)(getpid() % 10000) * 2;
 	char listen[64], retr[64], pkg[512];
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(retr, sizeof(retr), "127.0.0.1:%d", port + 1);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", tg_test_free_udp_port());
+	snprintf(retr, sizeof(retr), "127.0.0.1:%d", tg_test_free_udp_port());
 	snprintf(pkg, sizeof(pkg), "%s", p("pkg"));
 	const char *trades = tg_test_scale() < 1 ? "400" : "1500";
 	const char *const sc_argv[] = {bin,      "scorer", "--model", pkg, "--exit-at-eof",

@@ -30,6 +30,7 @@
 #include "gateway/rx_dpdk.h"
 #include "shm/shm.h"
 #include "tests/test_shm_util.h"
+#include "tests/test_net_util.h"
 #include "tests/tg_test.h"
 
 extern char **environ;
@@ -141,13 +142,18 @@ static int dpdk_child(const char *name, const char *eal, uint16_t dst_port, cons
 	gc.segment = name;
 	gc.seq.first_seq = first_seq;
 	struct tg_gateway *gw;
-	if (tg_gateway_create(&gc, &gw) < 0)
+	rc = tg_gateway_create(&gc, &gw);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot create the gateway: %s\n", name, tg_strerror(rc));
 		return CHILD_DIFF;
+	}
 	pid_t feed = 0;
 	if (feed_argv) {
 		feed = run_cmd(feed_argv);
-		if (feed < 0)
+		if (feed < 0) {
+			fprintf(stderr, "%s: cannot start feedsim: %s\n", name, strerror(-feed));
 			return CHILD_DIFF;
+		}
 	}
 	alarm(120);
 	rc = tg_gateway_run(gw, rx, &stop_flag);
@@ -235,25 +241,11 @@ static void t_pcap_vdev(void)
 	TG_CHECK_EQ_I64(code, CHILD_OK);
 }
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof(a);
-	int port = -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void t_live_loopback(void)
 {
 	if (!ref_gw)
 		TG_SKIP("no reference rings");
-	int port = free_port(), rport = free_port();
+	int port = tg_test_free_udp_port(), rport = tg_test_free_udp_port();
 	char dest[64], retrans[64], lob[400], eal[300];
 	snprintf(dest, sizeof(dest), "127.0.0.1:%d", port);
 	snprintf(retrans, sizeof(retrans), "127.0.0.1:%d", rport);

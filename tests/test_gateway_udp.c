@@ -544,7 +544,10 @@ static void t_cli(void)
 	const char *slots[] = {"gateway", "--file", file, "--ring-slots", "1000"};
 	TG_CHECK_EQ_I64(run_cli(bin, slots, 5), 2);
 	const char *replay[] = {"gateway", "--file", file, "--segment", "gwtest.cli", "--unlink"};
-	TG_CHECK_EQ_I64(run_cli(bin, replay, 6), 0);
+	if (access(file, R_OK) == 0) /* the real sample, when ../shared/data is there */
+		TG_CHECK_EQ_I64(run_cli(bin, replay, 6), 0);
+	else
+		fprintf(stderr, "  (no %s: replay case not run)\n", file);
 	const char *missing[] = {"gateway", "--file", "/nonexistent/file.itch"};
 	TG_CHECK_EQ_I64(run_cli(bin, missing, 3), 1);
 	const char *stat_help[] = {"stat", "--help"};

@@ -3,9 +3,11 @@
  * (found through /proc/mounts, no configuration), is attachable and
  * carries ticks; that a segment larger than the free pages falls back to
  * /dev/shm; and `tickguard hugepages size` arithmetic. Needs root and a
- * kernel that grants pages: otherwise the huge-page cases skip. The pool
- * and mount are restored at the end. */
+ * kernel that grants pages: otherwise the huge-page cases skip. The mount
+ * lives in a private mount namespace; the pool (a global setting) is
+ * restored at the end. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -49,6 +51,13 @@ static void setup_pool(void)
 		restore();
 		TG_SKIP("kernel did not grant huge pages (%s, %llu)", rc < 0 ? strerror(-rc) : "ok",
 		        (unsigned long long)granted);
+	}
+	/* A private mount namespace: the hugetlbfs mount is seen by this
+	 * process only (other tickguard processes on the machine keep using
+	 * /dev/shm) and disappears with it, even if it is killed. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		restore();
+		TG_SKIP("no private mount namespace: %s", strerror(errno));
 	}
 	snprintf(mnt, sizeof(mnt), "/tmp/tg-huge.XXXXXX");
 	if (!mkdtemp(mnt)) {

