@@ -147,7 +147,8 @@ test: deps
 # shown only when the build fails.
 DEMO_BUILD = @mkdir -p build && echo "building (log: build/demo-build.log)" && \
 	$(MAKE) --no-print-directory -j$$(nproc) MODE=release build/release/bin/tickguard \
-	build/release/bin/tg_consumer >build/demo-build.log 2>&1 || \
+	build/release/bin/tg_consumer build/release/lib/libtickguard.a build/release/tickguard.pc \
+	>build/demo-build.log 2>&1 || \
 	{ tail -n 40 build/demo-build.log; exit 1; }
 
 demo: deps
