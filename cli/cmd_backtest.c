@@ -54,17 +54,6 @@ static void bt_usage(FILE *f)
 	    "threshold.\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int bt_usage_err(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "tickguard backtest: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (tickguard backtest --help)\n");
-	return TG_EXIT_USAGE;
-}
-
 static int bt_units(const char *s, uint32_t *u, uint32_t *n)
 {
 	*n = 0;
@@ -220,18 +209,20 @@ int tg_cmd_backtest(int argc, char **argv)
 			break;
 		case O_SEED:
 			if (!num_ok)
-				return bt_usage_err("--seed needs a number");
+				return tg_cli_usage_err("backtest", "--seed needs a number");
 			lo.synth_seed = v;
 			to.seed = v;
 			break;
 		case O_INSTR:
 			if (!num_ok || !v || v > 1000)
-				return bt_usage_err("--instruments must be 1..1000");
+				return tg_cli_usage_err("backtest",
+				                        "--instruments must be 1..1000");
 			lo.synth_instruments = (uint32_t)v;
 			break;
 		case O_TRADES:
 			if (!num_ok || !v)
-				return bt_usage_err("--trades needs a positive number");
+				return tg_cli_usage_err("backtest",
+				                        "--trades needs a positive number");
 			lo.synth_trades = v;
 			break;
 		case O_MODEL:
@@ -244,7 +235,8 @@ int tg_cmd_backtest(int argc, char **argv)
 			                   : c == O_TRR ? 'r'
 			                                : 't',
 			                   optarg, &trs) < 0)
-				return bt_usage_err("bad training split '%s'", optarg);
+				return tg_cli_usage_err("backtest", "bad training split '%s'",
+				                        optarg);
 			break;
 		case O_CAF:
 		case O_CAR:
@@ -253,30 +245,35 @@ int tg_cmd_backtest(int argc, char **argv)
 			                   : c == O_CAR ? 'r'
 			                                : 't',
 			                   optarg, &cas) < 0)
-				return bt_usage_err("bad calibration split '%s'", optarg);
+				return tg_cli_usage_err("backtest", "bad calibration split '%s'",
+				                        optarg);
 			break;
 		case O_WINDOW:
 			if (!num_ok || v < 2 || v > TG_MODEL_MAX_WINDOW)
-				return bt_usage_err("--window must be 2..%d", TG_MODEL_MAX_WINDOW);
+				return tg_cli_usage_err("backtest", "--window must be 2..%d",
+				                        TG_MODEL_MAX_WINDOW);
 			to.mcfg.window = (uint32_t)v;
 			break;
 		case O_ENC:
 			if (bt_units(optarg, to.mcfg.enc_units, &to.mcfg.n_enc) < 0)
-				return bt_usage_err("--enc wants units like 128,64");
+				return tg_cli_usage_err("backtest",
+				                        "--enc wants units like 128,64");
 			break;
 		case O_DEC:
 			if (bt_units(optarg, to.mcfg.dec_units, &to.mcfg.n_dec) < 0)
-				return bt_usage_err("--dec wants units like 64,128");
+				return tg_cli_usage_err("backtest",
+				                        "--dec wants units like 64,128");
 			break;
 		case O_ACT:
 			if (strcmp(optarg, "relu") && strcmp(optarg, "tanh"))
-				return bt_usage_err("--act is relu or tanh");
+				return tg_cli_usage_err("backtest", "--act is relu or tanh");
 			to.mcfg.act = optarg[0] == 'r' ? TG_ACT_RELU : TG_ACT_TANH;
 			break;
 		case O_SCALE: {
 			int m = tg_scale_mode_parse(optarg);
 			if (m < 0)
-				return bt_usage_err("--scale is log_rel, log_ret or minmax_raw");
+				return tg_cli_usage_err(
+				    "backtest", "--scale is log_rel, log_ret or minmax_raw");
 			to.mode = (enum tg_scale_mode)m;
 			break;
 		}
@@ -285,22 +282,24 @@ int tg_cmd_backtest(int argc, char **argv)
 			break;
 		case O_EPOCHS:
 			if (!num_ok || !v || v > TG_TRAIN_MAX_EPOCHS)
-				return bt_usage_err("--epochs must be 1..%d", TG_TRAIN_MAX_EPOCHS);
+				return tg_cli_usage_err("backtest", "--epochs must be 1..%d",
+				                        TG_TRAIN_MAX_EPOCHS);
 			to.epochs = (uint32_t)v;
 			break;
 		case O_LR:
 			to.lr = strtod(optarg, &end);
 			if (*end || !(to.lr > 0))
-				return bt_usage_err("--lr must be > 0");
+				return tg_cli_usage_err("backtest", "--lr must be > 0");
 			break;
 		case O_PCT:
 			to.percentile = strtod(optarg, &end);
 			if (*end || !(to.percentile > 0 && to.percentile <= 100))
-				return bt_usage_err("--percentile must be in (0, 100]");
+				return tg_cli_usage_err("backtest",
+				                        "--percentile must be in (0, 100]");
 			break;
 		case O_STRIDE:
 			if (!num_ok || !v || v > 100000)
-				return bt_usage_err("--stride must be 1..100000");
+				return tg_cli_usage_err("backtest", "--stride must be 1..100000");
 			to.stride = (uint32_t)v;
 			break;
 		case O_SAVE:
@@ -317,27 +316,28 @@ int tg_cmd_backtest(int argc, char **argv)
 			break;
 		case O_CLOSE:
 			if (!num_ok || !v)
-				return bt_usage_err("--close-below must be >= 1");
+				return tg_cli_usage_err("backtest", "--close-below must be >= 1");
 			bc.episode.close_below_windows = (uint32_t)v;
 			break;
 		case O_COOL:
 			if (!num_ok)
-				return bt_usage_err("--cooldown needs a number");
+				return tg_cli_usage_err("backtest", "--cooldown needs a number");
 			bc.episode.cooldown_windows = (uint32_t)v;
 			break;
 		case O_UPD:
 			if (!num_ok)
-				return bt_usage_err("--update-every needs a number");
+				return tg_cli_usage_err("backtest",
+				                        "--update-every needs a number");
 			bc.episode.update_every_windows = (uint32_t)v;
 			break;
 		case O_THREADS:
 			if (!num_ok || !v || v > 64)
-				return bt_usage_err("--threads must be 1..64");
+				return tg_cli_usage_err("backtest", "--threads must be 1..64");
 			bc.threads = (uint32_t)v;
 			break;
 		case O_BATCH:
 			if (!num_ok || !v || v > 4096)
-				return bt_usage_err("--batch must be 1..4096");
+				return tg_cli_usage_err("backtest", "--batch must be 1..4096");
 			bc.batch = (uint32_t)v;
 			break;
 		case O_QUIET:
@@ -350,16 +350,20 @@ int tg_cmd_backtest(int argc, char **argv)
 			bt_usage(stdout);
 			return 0;
 		default:
-			return bt_usage_err("unknown or incomplete option '%s'", argv[optind - 1]);
+			return tg_cli_usage_err("backtest", "unknown or incomplete option '%s'",
+			                        argv[optind - 1]);
 		}
 	}
 	const char *path = optind < argc ? argv[optind] : NULL;
 	if (optind + 1 < argc)
-		return bt_usage_err("one input only ('%s' is extra)", argv[optind + 1]);
+		return tg_cli_usage_err("backtest", "one input only ('%s' is extra)",
+		                        argv[optind + 1]);
 	if (!path && !synth)
-		return bt_usage_err("no input (a file, a directory or --synthetic)");
+		return tg_cli_usage_err("backtest",
+		                        "no input (a file, a directory or --synthetic)");
 	if (model && train_opt)
-		return bt_usage_err("%s is for train-then-score, not with --model", train_opt);
+		return tg_cli_usage_err("backtest", "%s is for train-then-score, not with --model",
+		                        train_opt);
 	bc.progress = !quiet;
 	to.progress = !quiet;
 	to.threads = bc.threads;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "cli/cmd_train.h"
 #include "common/progress.h"
 #include "model/calibrate.h"
@@ -40,55 +41,13 @@ static void cal_usage(FILE *f)
 	        "  --quiet              no progress bar\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int cal_usage_err(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "tickguard calibrate: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, " (tickguard calibrate --help)\n");
-	va_end(ap);
-	return TG_EXIT_USAGE;
-}
-
-static bool cal_u64(const char *s, uint64_t *v)
-{
-	char *e;
-	errno = 0;
-	unsigned long long x = strtoull(s, &e, 10);
-	if (errno || e == s || *e || *s == '-')
-		return false;
-	*v = x;
-	return true;
-}
-
 int tg_cmd_calibrate(int argc, char **argv)
 {
-	enum {
-		O_SYNTH = 256,
-		O_SSEED,
-		O_SINST,
-		O_STRADES,
-		O_SYMBOLS,
-		O_SINCE,
-		O_UNTIL,
-		O_PCT,
-		O_BINS,
-		O_STRIDE,
-		O_DRY,
-		O_QUIET
-	};
+	enum { O_PCT = TG_INPUT_OPT_END, O_BINS, O_STRIDE, O_DRY, O_QUIET };
 	static const struct option lo[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"model", required_argument, NULL, 'm'},
-	    {"input", required_argument, NULL, 'i'},
-	    {"synthetic", no_argument, NULL, O_SYNTH},
-	    {"synth-seed", required_argument, NULL, O_SSEED},
-	    {"synth-instruments", required_argument, NULL, O_SINST},
-	    {"synth-trades", required_argument, NULL, O_STRADES},
-	    {"symbols", required_argument, NULL, O_SYMBOLS},
-	    {"since", required_argument, NULL, O_SINCE},
-	    {"until", required_argument, NULL, O_UNTIL},
+	    TG_INPUT_LONG_OPTIONS,
 	    {"percentile", required_argument, NULL, O_PCT},
 	    {"bins", required_argument, NULL, O_BINS},
 	    {"stride", required_argument, NULL, O_STRIDE},
@@ -101,7 +60,7 @@ int tg_cmd_calibrate(int argc, char **argv)
 	const char *dir = NULL;
 	bool synth = false, dry = false, quiet = false;
 	double pct = TG_CALIB_DEFAULT_PERCENTILE;
-	uint64_t v, bins = TG_CALIB_BINS_DEFAULT, stride = 1;
+	uint64_t bins = TG_CALIB_BINS_DEFAULT, stride = 1;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -115,48 +74,20 @@ int tg_cmd_calibrate(int argc, char **argv)
 		case 'm':
 			dir = a;
 			break;
-		case 'i':
-			io.path = a;
-			break;
-		case O_SYNTH:
-			synth = true;
-			break;
-		case O_SSEED:
-			if (!cal_u64(a, &io.synth_seed))
-				return cal_usage_err("bad --synth-seed '%s'", a);
-			break;
-		case O_SINST:
-			if (!cal_u64(a, &v) || !v || v > 1000)
-				return cal_usage_err("bad --synth-instruments '%s' (1..1000)", a);
-			io.synth_instruments = (uint32_t)v;
-			break;
-		case O_STRADES:
-			if (!cal_u64(a, &io.synth_trades) || !io.synth_trades)
-				return cal_usage_err("bad --synth-trades '%s'", a);
-			break;
-		case O_SYMBOLS:
-			io.symbols = a;
-			break;
-		case O_SINCE:
-			if (tg_parse_time_of_day(a, &io.since_ns) < 0)
-				return cal_usage_err("bad --since '%s' (HH:MM[:SS] or seconds)", a);
-			break;
-		case O_UNTIL:
-			if (tg_parse_time_of_day(a, &io.until_ns) < 0)
-				return cal_usage_err("bad --until '%s' (HH:MM[:SS] or seconds)", a);
-			break;
 		case O_PCT:
 			pct = strtod(a, &e);
 			if (e == a || *e || !(pct > 0 && pct <= 100))
-				return cal_usage_err("bad --percentile '%s' (0 < P <= 100)", a);
+				return tg_cli_usage_err("calibrate",
+				                        "bad --percentile '%s' (0 < P <= 100)", a);
 			break;
 		case O_BINS:
-			if (!cal_u64(a, &bins) || !bins || bins > TG_CALIB_BINS_MAX)
-				return cal_usage_err("bad --bins '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &bins) || !bins ||
+			    bins > TG_CALIB_BINS_MAX)
+				return tg_cli_usage_err("calibrate", "bad --bins '%s'", a);
 			break;
 		case O_STRIDE:
-			if (!cal_u64(a, &stride) || !stride || stride > 100000)
-				return cal_usage_err("bad --stride '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &stride) || !stride || stride > 100000)
+				return tg_cli_usage_err("calibrate", "bad --stride '%s'", a);
 			break;
 		case O_DRY:
 			dry = true;
@@ -164,18 +95,28 @@ int tg_cmd_calibrate(int argc, char **argv)
 		case O_QUIET:
 			quiet = true;
 			break;
-		default:
-			return cal_usage_err("unknown or incomplete option '%s'", argv[optind - 1]);
+		default: {
+			char why[160];
+			int r = tg_input_opt(&io, &synth, c, a, why, sizeof(why));
+			if (r < 0)
+				return tg_cli_usage_err("calibrate", "%s", why);
+			if (r == 0)
+				return tg_cli_usage_err("calibrate",
+				                        "unknown or incomplete option '%s'",
+				                        argv[optind - 1]);
+			break;
+		}
 		}
 	}
 	if (optind < argc)
-		return cal_usage_err("unexpected argument '%s'", argv[optind]);
+		return tg_cli_usage_err("calibrate", "unexpected argument '%s'", argv[optind]);
 	if (!dir)
-		return cal_usage_err("%s", "--model DIR is required");
+		return tg_cli_usage_err("calibrate", "%s", "--model DIR is required");
 	if (!synth == !io.path)
-		return cal_usage_err("%s", "give exactly one of --input PATH and --synthetic");
+		return tg_cli_usage_err("calibrate", "%s",
+		                        "give exactly one of --input PATH and --synthetic");
 	if (io.since_ns >= io.until_ns)
-		return cal_usage_err("%s", "--since must be before --until");
+		return tg_cli_usage_err("calibrate", "%s", "--since must be before --until");
 
 	char err[TG_PACKAGE_ERR_LEN];
 	struct tg_model *m = NULL;

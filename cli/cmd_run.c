@@ -26,6 +26,7 @@
 
 #include "cli/cli.h"
 #include "cli/run_config.h"
+#include "common/cmdline.h"
 #include "common/tg_common.h"
 #include "feedsim/source.h"
 #include "model/package.h"
@@ -34,14 +35,6 @@
 #include "tickguard/tickguard.h"
 
 int tg_cmd_run(int argc, char **argv);
-
-static atomic_int run_stop; /* signal handler -> supervisor loop */
-
-static void run_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&run_stop, 1, memory_order_relaxed);
-}
 
 #define RUN_MAX_PROCS 80
 #define RUN_MAX_SEGS  256
@@ -337,7 +330,7 @@ static int run_child_wait(struct run *r, struct run_proc *p)
 		pid_t w = waitpid(p->pid, &st, WNOHANG);
 		if (w == p->pid)
 			break;
-		if (atomic_load_explicit(&run_stop, memory_order_relaxed) && !p->stopping) {
+		if (atomic_load_explicit(&tg_stop, memory_order_relaxed) && !p->stopping) {
 			kill(p->pid, SIGTERM);
 			p->stopping = true;
 		}
@@ -458,7 +451,7 @@ static int run_await_seg(struct run *r, const char *name, struct run_proc *p, do
 			         r->cfg.workdir, p->name);
 			return -1;
 		}
-		if (atomic_load_explicit(&run_stop, memory_order_relaxed))
+		if (atomic_load_explicit(&tg_stop, memory_order_relaxed))
 			return -1;
 		run_nap_ms(5);
 	}
@@ -570,6 +563,105 @@ static uint64_t run_ring_ticks(const struct tg_segment *ticks)
 
 /* ---- detection quality --------------------------------------------------- */
 
+/* Alert episodes as quality spans, keyed by alert id: an open adds one
+ * (a repeated open of the same id, re-output by a resuming publisher, is
+ * ignored), an update or close stretches its span to its last tick. */
+struct run_qalerts {
+	struct tg_quality_alert *al;
+	uint64_t *ids;
+	size_t n, cap;
+	uint64_t max_id; /* ids grow: an open above it is new without a search */
+	bool nomem;
+};
+
+static ssize_t run_qalerts_find(const struct run_qalerts *qa, uint64_t id)
+{
+	for (size_t i = qa->n; i-- > 0;)
+		if (qa->ids[i] == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void run_qalerts_add(struct run_qalerts *qa, uint8_t event, uint64_t id, uint16_t instrument,
+                            uint64_t last_seq)
+{
+	if (event == TG_ALERT_OPEN) {
+		if (qa->n && id <= qa->max_id && run_qalerts_find(qa, id) >= 0)
+			return;
+		if (qa->n == qa->cap) {
+			size_t cap = qa->cap ? 2 * qa->cap : 1024;
+			struct tg_quality_alert *al = realloc(qa->al, cap * sizeof(*al));
+			if (al)
+				qa->al = al;
+			uint64_t *ids = realloc(qa->ids, cap * sizeof(*ids));
+			if (ids)
+				qa->ids = ids;
+			if (!al || !ids) {
+				qa->nomem = true;
+				return;
+			}
+			qa->cap = cap;
+		}
+		qa->ids[qa->n] = id;
+		qa->al[qa->n++] = (struct tg_quality_alert){
+		    .instrument = instrument, .open_tick = last_seq, .close_tick = last_seq};
+		if (id > qa->max_id)
+			qa->max_id = id;
+		return;
+	}
+	ssize_t i = run_qalerts_find(qa, id);
+	if (i >= 0 && last_seq > qa->al[i].close_tick)
+		qa->al[i].close_tick = last_seq;
+}
+
+/* From the JSON lines file: complete across publisher restarts (a resumed
+ * publisher appends to it). A line cut by a kill is skipped. -1 when there
+ * is no file (e.g. --jsonl -). */
+static int run_qalerts_jsonl(const struct run *r, struct run_qalerts *qa)
+{
+	FILE *f = strcmp(r->jsonl, "-") ? fopen(r->jsonl, "r") : NULL;
+	if (!f)
+		return -1;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0 && !qa->nomem) {
+		cJSON *j = cJSON_Parse(line);
+		const cJSON *e = cJSON_GetObjectItem(j, "event");
+		const cJSON *id = cJSON_GetObjectItem(j, "alert_id");
+		const cJSON *in = cJSON_GetObjectItem(j, "instrument");
+		const cJSON *seq = cJSON_GetObjectItem(j, "last_seq");
+		if (cJSON_IsString(e) && cJSON_IsNumber(id) && cJSON_IsNumber(in) &&
+		    cJSON_IsNumber(seq)) {
+			uint8_t ev = !strcmp(e->valuestring, "open")    ? TG_ALERT_OPEN
+			             : !strcmp(e->valuestring, "close") ? TG_ALERT_CLOSE
+			                                                : TG_ALERT_UPDATE;
+			run_qalerts_add(qa, ev, (uint64_t)id->valuedouble,
+			                (uint16_t)in->valuedouble, (uint64_t)seq->valuedouble);
+		}
+		cJSON_Delete(j);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* From the final alert ring: only the last publisher's events, so a
+ * fallback when there is no JSON lines file. */
+static void run_qalerts_ring(const struct tg_segment *alerts, struct run_qalerts *qa)
+{
+	const struct tg_ring *ar = tg_segment_ring(alerts);
+	uint64_t h = tg_ring_head(ar);
+	uint64_t from = h > ar->capacity ? h - ar->capacity : 0;
+	for (uint64_t s = from; s < h && !qa->nomem; s++) {
+		uint64_t w[TG_ALERT_SLOT_WORDS - 1];
+		if (tg_ring_try_read(ar, s, w) < 0)
+			continue;
+		struct tg_alert a;
+		tg_alert_unpack(w, &a);
+		run_qalerts_add(qa, a.event, a.alert_id, a.instrument, a.last_seq);
+	}
+}
+
 static int run_quality(struct run *r, cJSON *js, struct tg_quality *q)
 {
 	struct tg_segment *ticks = run_latest(r, "ticks"), *alerts = run_latest(r, "alerts");
@@ -600,36 +692,13 @@ static int run_quality(struct run *r, cJSON *js, struct tg_quality *q)
 		                                     .last_tick = b};
 	}
 	fclose(f);
-	const struct tg_ring *ar = tg_segment_ring(alerts);
-	uint64_t h = tg_ring_head(ar);
-	uint64_t from = h > ar->capacity ? h - ar->capacity : 0;
-	struct tg_quality_alert *al = calloc(h - from + 1, sizeof(*al));
-	uint64_t *ids = calloc(h - from + 1, sizeof(*ids));
-	size_t na = 0;
-	for (uint64_t s = from; al && ids && s < h; s++) {
-		uint64_t w[TG_ALERT_SLOT_WORDS - 1];
-		if (tg_ring_try_read(ar, s, w) < 0)
-			continue;
-		struct tg_alert a;
-		tg_alert_unpack(w, &a);
-		if (a.event == TG_ALERT_OPEN) {
-			ids[na] = a.alert_id;
-			al[na++] = (struct tg_quality_alert){.instrument = a.instrument,
-			                                     .open_tick = a.last_seq,
-			                                     .close_tick = a.last_seq};
-		} else {
-			for (size_t i = na; i-- > 0;)
-				if (ids[i] == a.alert_id) {
-					if (a.last_seq > al[i].close_tick)
-						al[i].close_tick = a.last_seq;
-					break;
-				}
-		}
-	}
-	int rc = lb && al ? tg_quality_eval(lb, nl, al, na, r->window, q) : -1;
+	struct run_qalerts qa = {0};
+	if (run_qalerts_jsonl(r, &qa) < 0)
+		run_qalerts_ring(alerts, &qa);
+	int rc = lb && !qa.nomem ? tg_quality_eval(lb, nl, qa.al, qa.n, r->window, q) : -1;
 	free(lb);
-	free(al);
-	free(ids);
+	free(qa.al);
+	free(qa.ids);
 	if (rc < 0)
 		return -1;
 	cJSON *jq = cJSON_AddObjectToObject(js, "detection");
@@ -1053,7 +1122,7 @@ static int run_pipeline(struct run *r)
 		run_refresh_segs(r);
 		if (r->failed)
 			break;
-		if (atomic_load_explicit(&run_stop, memory_order_relaxed)) {
+		if (atomic_load_explicit(&tg_stop, memory_order_relaxed)) {
 			r->interrupted = true;
 			break;
 		}
@@ -1130,9 +1199,7 @@ int tg_cmd_run(int argc, char **argv)
 		snprintf(r->jsonl, sizeof(r->jsonl), "%s", c->jsonl);
 	else
 		snprintf(r->jsonl, sizeof(r->jsonl), "%s/alerts.jsonl", c->workdir);
-	struct sigaction sa = {.sa_handler = run_on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
 	r->t0 = tg_monotonic_ns();
 

@@ -29,16 +29,8 @@ static void usage(FILE *f)
 
 static const char *kind_name(uint32_t k)
 {
-	switch (k) {
-	case TG_SEG_TICKS:
-		return "ticks";
-	case TG_SEG_FLAGS:
-		return "flags";
-	case TG_SEG_ALERTS:
-		return "alerts";
-	default:
-		return "?";
-	}
+	const char *name = tg_segment_kind_name(k);
+	return name ? name : "?";
 }
 
 struct ls_state {

@@ -40,16 +40,8 @@ static void collect(const struct tg_segment_info *info, void *arg)
 
 static const char *kind_name(uint32_t k)
 {
-	switch (k) {
-	case TG_SEG_TICKS:
-		return "ticks";
-	case TG_SEG_FLAGS:
-		return "flags";
-	case TG_SEG_ALERTS:
-		return "alerts";
-	default:
-		return "unknown";
-	}
+	const char *name = tg_segment_kind_name(k);
+	return name ? name : "unknown";
 }
 
 static void json_str(const char *s)

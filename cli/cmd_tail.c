@@ -12,20 +12,13 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "common/tg_common.h"
 #include "publisher/episode.h"
 #include "publisher/publisher.h"
 #include "tickguard/tickguard.h"
 
 int tg_cmd_tail(int argc, char **argv);
-
-static atomic_int tail_stop; /* signal handler -> loop */
-
-static void tail_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&tail_stop, 1, memory_order_relaxed);
-}
 
 static void tail_usage(FILE *f)
 {
@@ -83,16 +76,14 @@ int tg_cmd_tail(int argc, char **argv)
 			return TG_EXIT_USAGE;
 		}
 	}
-	struct sigaction sa = {.sa_handler = tail_on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_stop_on_signals();
 
 	struct tg_segment *seg = NULL, *ticks = NULL;
 	const struct tg_ring *ring = NULL;
 	uint64_t next = 0, printed = 0, lost = 0, polls = 0;
 	bool said_waiting = false;
 	int exit_rc = 0;
-	while (!atomic_load_explicit(&tail_stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&tg_stop, memory_order_relaxed)) {
 		if (!seg) {
 			int rc = tg_segment_attach(alerts, &seg);
 			if (rc < 0) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "common/tg_common.h"
 #include "feedsim/source.h"
 #include "model/calibrate.h"
@@ -50,6 +51,56 @@ void tg_input_opts_default(struct tg_input_opts *o)
 	o->synth_trades = 20000;
 	o->since_ns = 0;
 	o->until_ns = 86400ull * NS_PER_S;
+}
+
+int tg_input_opt(struct tg_input_opts *o, bool *synthetic, int opt, const char *a, char *why,
+                 size_t whylen)
+{
+	uint64_t v;
+	const char *bad = NULL;
+	switch (opt) {
+	case 'i':
+		o->path = a;
+		return 1;
+	case TG_INPUT_OPT_SYNTH:
+		*synthetic = true;
+		return 1;
+	case TG_INPUT_OPT_SSEED:
+		if (tg_parse_u64(a, 10, UINT64_MAX, &o->synth_seed))
+			bad = "synth-seed";
+		break;
+	case TG_INPUT_OPT_SINST:
+		if (tg_parse_u64(a, 10, UINT64_MAX, &v) || !v || v > 1000)
+			bad = "synth-instruments";
+		else
+			o->synth_instruments = (uint32_t)v;
+		break;
+	case TG_INPUT_OPT_STRADES:
+		if (tg_parse_u64(a, 10, UINT64_MAX, &o->synth_trades) || !o->synth_trades)
+			bad = "synth-trades";
+		break;
+	case TG_INPUT_OPT_SYMBOLS:
+		o->symbols = a;
+		return 1;
+	case TG_INPUT_OPT_SINCE:
+		if (tg_parse_time_of_day(a, &o->since_ns) < 0)
+			bad = "since";
+		break;
+	case TG_INPUT_OPT_UNTIL:
+		if (tg_parse_time_of_day(a, &o->until_ns) < 0)
+			bad = "until";
+		break;
+	default:
+		return 0;
+	}
+	if (!bad)
+		return 1;
+	snprintf(why, whylen, "bad --%s '%s'%s", bad, a,
+	         opt == TG_INPUT_OPT_SINST ? " (1..1000)"
+	         : opt == TG_INPUT_OPT_SINCE || opt == TG_INPUT_OPT_UNTIL
+	             ? " (HH:MM[:SS] or seconds)"
+	             : "");
+	return -EINVAL;
 }
 
 /* Fraction digits after a '.', up to 9, into ns. */
@@ -603,17 +654,6 @@ static void train_usage(FILE *f)
 	        "  --stop-after N       stop after N steps as if killed (tests resume)\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "tickguard train: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, " (tickguard train --help)\n");
-	va_end(ap);
-	return TG_EXIT_USAGE;
-}
-
 static int parse_units(const char *s, struct tg_model_config *c)
 {
 	uint32_t u[TG_MODEL_MAX_LAYERS];
@@ -639,17 +679,6 @@ static int parse_units(const char *s, struct tg_model_config *c)
 		c->dec_units[n - 1 - i] = u[i];
 	}
 	return 0;
-}
-
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *e;
-	errno = 0;
-	unsigned long long x = strtoull(s, &e, 10);
-	if (errno || e == s || *e || *s == '-')
-		return false;
-	*v = x;
-	return true;
 }
 
 static bool parse_dbl(const char *s, double *v)
@@ -689,14 +718,7 @@ static int score_windows(const struct tg_model *m, const struct tg_winlazy *s, d
 int tg_cmd_train(int argc, char **argv)
 {
 	enum {
-		O_SYNTH = 256,
-		O_SSEED,
-		O_SINST,
-		O_STRADES,
-		O_SYMBOLS,
-		O_SINCE,
-		O_UNTIL,
-		O_VALF,
+		O_VALF = TG_INPUT_OPT_END,
 		O_STRIDE,
 		O_WINDOW,
 		O_UNITS,
@@ -720,14 +742,7 @@ int tg_cmd_train(int argc, char **argv)
 	static const struct option lo[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"out", required_argument, NULL, 'o'},
-	    {"input", required_argument, NULL, 'i'},
-	    {"synthetic", no_argument, NULL, O_SYNTH},
-	    {"synth-seed", required_argument, NULL, O_SSEED},
-	    {"synth-instruments", required_argument, NULL, O_SINST},
-	    {"synth-trades", required_argument, NULL, O_STRADES},
-	    {"symbols", required_argument, NULL, O_SYMBOLS},
-	    {"since", required_argument, NULL, O_SINCE},
-	    {"until", required_argument, NULL, O_UNTIL},
+	    TG_INPUT_LONG_OPTIONS,
 	    {"val-frac", required_argument, NULL, O_VALF},
 	    {"stride", required_argument, NULL, O_STRIDE},
 	    {"window", required_argument, NULL, O_WINDOW},
@@ -774,52 +789,24 @@ int tg_cmd_train(int argc, char **argv)
 		case 'o':
 			out = a;
 			break;
-		case 'i':
-			io.path = a;
-			break;
-		case O_SYNTH:
-			synth = true;
-			break;
-		case O_SSEED:
-			if (!parse_u64(a, &io.synth_seed))
-				return usage_err("bad --synth-seed '%s'", a);
-			break;
-		case O_SINST:
-			if (!parse_u64(a, &v) || !v || v > 1000)
-				return usage_err("bad --synth-instruments '%s' (1..1000)", a);
-			io.synth_instruments = (uint32_t)v;
-			break;
-		case O_STRADES:
-			if (!parse_u64(a, &io.synth_trades) || !io.synth_trades)
-				return usage_err("bad --synth-trades '%s'", a);
-			break;
-		case O_SYMBOLS:
-			io.symbols = a;
-			break;
-		case O_SINCE:
-			if (tg_parse_time_of_day(a, &io.since_ns) < 0)
-				return usage_err("bad --since '%s' (HH:MM[:SS] or seconds)", a);
-			break;
-		case O_UNTIL:
-			if (tg_parse_time_of_day(a, &io.until_ns) < 0)
-				return usage_err("bad --until '%s' (HH:MM[:SS] or seconds)", a);
-			break;
 		case O_VALF:
 			if (!parse_dbl(a, &val_frac) || !(val_frac > 0 && val_frac < 0.9))
-				return usage_err("bad --val-frac '%s' (0 < F < 0.9)", a);
+				return tg_cli_usage_err("train",
+				                        "bad --val-frac '%s' (0 < F < 0.9)", a);
 			break;
 		case O_STRIDE:
-			if (!parse_u64(a, &stride) || !stride || stride > 100000)
-				return usage_err("bad --stride '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &stride) || !stride || stride > 100000)
+				return tg_cli_usage_err("train", "bad --stride '%s'", a);
 			break;
 		case O_WINDOW:
-			if (!parse_u64(a, &v) || v < 2 || v > TG_MODEL_MAX_WINDOW)
-				return usage_err("bad --window '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &v) || v < 2 || v > TG_MODEL_MAX_WINDOW)
+				return tg_cli_usage_err("train", "bad --window '%s'", a);
 			cfg.window = (uint32_t)v;
 			break;
 		case O_UNITS:
 			if (parse_units(a, &cfg) < 0)
-				return usage_err("bad --units '%s' (e.g. 128,64)", a);
+				return tg_cli_usage_err("train", "bad --units '%s' (e.g. 128,64)",
+				                        a);
 			break;
 		case O_ACT:
 			if (!strcmp(a, "relu"))
@@ -827,86 +814,98 @@ int tg_cmd_train(int argc, char **argv)
 			else if (!strcmp(a, "tanh"))
 				cfg.act = TG_ACT_TANH;
 			else
-				return usage_err("bad --act '%s' (relu or tanh)", a);
+				return tg_cli_usage_err("train", "bad --act '%s' (relu or tanh)",
+				                        a);
 			break;
 		case O_SCALE:
 			scale = tg_scale_mode_parse(a);
 			if (scale < 0)
-				return usage_err("bad --scale '%s' (log_rel, minmax_raw, log_ret)",
-				                 a);
+				return tg_cli_usage_err(
+				    "train", "bad --scale '%s' (log_rel, minmax_raw, log_ret)", a);
 			break;
 		case O_PERINST:
 			per_inst = true;
 			break;
 		case O_EPOCHS:
-			if (!parse_u64(a, &v) || !v || v > TG_TRAIN_MAX_EPOCHS)
-				return usage_err("bad --epochs '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &v) || !v || v > TG_TRAIN_MAX_EPOCHS)
+				return tg_cli_usage_err("train", "bad --epochs '%s'", a);
 			tp.epochs = (uint32_t)v;
 			break;
 		case O_BATCH:
-			if (!parse_u64(a, &v) || !v || v > 1000000)
-				return usage_err("bad --batch '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &v) || !v || v > 1000000)
+				return tg_cli_usage_err("train", "bad --batch '%s'", a);
 			tp.batch = (uint32_t)v;
 			break;
 		case O_LR:
 			if (!parse_dbl(a, &tp.lr) || !(tp.lr > 0 && tp.lr < 10))
-				return usage_err("bad --lr '%s'", a);
+				return tg_cli_usage_err("train", "bad --lr '%s'", a);
 			break;
 		case O_CLIP:
 			if (!parse_dbl(a, &tp.clipnorm) || !(tp.clipnorm >= 0))
-				return usage_err("bad --clipnorm '%s'", a);
+				return tg_cli_usage_err("train", "bad --clipnorm '%s'", a);
 			break;
 		case O_PATIENCE:
-			if (!parse_u64(a, &v) || v > 100000)
-				return usage_err("bad --patience '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &v) || v > 100000)
+				return tg_cli_usage_err("train", "bad --patience '%s'", a);
 			tp.patience = (uint32_t)v;
 			break;
 		case O_SEED:
-			if (!parse_u64(a, &tp.seed))
-				return usage_err("bad --seed '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &tp.seed))
+				return tg_cli_usage_err("train", "bad --seed '%s'", a);
 			break;
 		case O_THREADS:
-			if (!parse_u64(a, &v) || !v || v > TG_TRAIN_SHARDS)
-				return usage_err("bad --threads '%s' (1 or 2)", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &v) || !v || v > TG_TRAIN_SHARDS)
+				return tg_cli_usage_err("train", "bad --threads '%s' (1 or 2)", a);
 			tp.threads = (uint32_t)v;
 			break;
 		case O_CKEVERY:
-			if (!parse_u64(a, &tp.ckpt_every))
-				return usage_err("bad --checkpoint-every '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &tp.ckpt_every))
+				return tg_cli_usage_err("train", "bad --checkpoint-every '%s'", a);
 			break;
 		case O_RESUME:
 			resume = true;
 			break;
 		case O_PCT:
 			if (!parse_dbl(a, &pct) || !(pct > 0 && pct <= 100))
-				return usage_err("bad --percentile '%s' (0 < P <= 100)", a);
+				return tg_cli_usage_err("train",
+				                        "bad --percentile '%s' (0 < P <= 100)", a);
 			break;
 		case O_BINS:
-			if (!parse_u64(a, &bins) || !bins || bins > TG_CALIB_BINS_MAX)
-				return usage_err("bad --bins '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &bins) || !bins ||
+			    bins > TG_CALIB_BINS_MAX)
+				return tg_cli_usage_err("train", "bad --bins '%s'", a);
 			break;
 		case O_QUIET:
 			quiet = true;
 			break;
 		case O_STOPAFTER:
-			if (!parse_u64(a, &tp.stop_after) || !tp.stop_after)
-				return usage_err("bad --stop-after '%s'", a);
+			if (tg_parse_u64(a, 10, UINT64_MAX, &tp.stop_after) || !tp.stop_after)
+				return tg_cli_usage_err("train", "bad --stop-after '%s'", a);
 			break;
-		default:
-			return usage_err("unknown or incomplete option '%s'", argv[optind - 1]);
+		default: {
+			char why[160];
+			int r = tg_input_opt(&io, &synth, c, a, why, sizeof(why));
+			if (r < 0)
+				return tg_cli_usage_err("train", "%s", why);
+			if (r == 0)
+				return tg_cli_usage_err(
+				    "train", "unknown or incomplete option '%s'", argv[optind - 1]);
+			break;
+		}
 		}
 	}
 	if (optind < argc)
-		return usage_err("unexpected argument '%s'", argv[optind]);
+		return tg_cli_usage_err("train", "unexpected argument '%s'", argv[optind]);
 	if (!out)
-		return usage_err("%s", "--out DIR is required");
+		return tg_cli_usage_err("train", "%s", "--out DIR is required");
 	if (!synth == !io.path)
-		return usage_err("%s", "give exactly one of --input PATH and --synthetic");
+		return tg_cli_usage_err("train", "%s",
+		                        "give exactly one of --input PATH and --synthetic");
 	if (io.since_ns >= io.until_ns)
-		return usage_err("%s", "--since must be before --until");
+		return tg_cli_usage_err("train", "%s", "--since must be before --until");
 	char err[TG_PACKAGE_ERR_LEN];
 	if (tg_model_config_check(&cfg, err, sizeof(err)) < 0)
-		return usage_err("%s", err);
+		return tg_cli_usage_err("train", "%s", err);
 
 	int ret = TG_EXIT_FAILURE, rc;
 	struct tg_input in;

@@ -35,7 +35,36 @@ struct tg_input {
 	char first_reject[160];
 };
 
+/* The input options train and calibrate share, as getopt_long ids ('i' for
+ * --input); a command's own ids continue from TG_INPUT_OPT_END. */
+enum {
+	TG_INPUT_OPT_SYNTH = 256,
+	TG_INPUT_OPT_SSEED,
+	TG_INPUT_OPT_SINST,
+	TG_INPUT_OPT_STRADES,
+	TG_INPUT_OPT_SYMBOLS,
+	TG_INPUT_OPT_SINCE,
+	TG_INPUT_OPT_UNTIL,
+	TG_INPUT_OPT_END
+};
+/* clang-format off */
+#define TG_INPUT_LONG_OPTIONS                                                    \
+	{"input", required_argument, NULL, 'i'},                                 \
+	{"synthetic", no_argument, NULL, TG_INPUT_OPT_SYNTH},                    \
+	{"synth-seed", required_argument, NULL, TG_INPUT_OPT_SSEED},             \
+	{"synth-instruments", required_argument, NULL, TG_INPUT_OPT_SINST},      \
+	{"synth-trades", required_argument, NULL, TG_INPUT_OPT_STRADES},         \
+	{"symbols", required_argument, NULL, TG_INPUT_OPT_SYMBOLS},              \
+	{"since", required_argument, NULL, TG_INPUT_OPT_SINCE},                  \
+	{"until", required_argument, NULL, TG_INPUT_OPT_UNTIL}
+/* clang-format on */
+
 void tg_input_opts_default(struct tg_input_opts *o);
+/* Applies option id opt (one of the above) with its argument to o and
+ * *synthetic: 1 when applied, 0 when opt is not an input option, -EINVAL
+ * with the reason ("bad --since 'x' (...)") in why. Never prints. */
+int tg_input_opt(struct tg_input_opts *o, bool *synthetic, int opt, const char *arg, char *why,
+                 size_t whylen);
 /* 0 or -errno with a one-line reason in err. */
 int tg_input_load(const struct tg_input_opts *o, struct tg_input *in, char *err, size_t errlen);
 void tg_input_free(struct tg_input *in);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "feedsim/feed.h"
 #include "feedsim/replay.h"
 #include "feedsim/source.h"
@@ -19,15 +20,6 @@
 #include "wire/pcap.h"
 
 int tg_cmd_feedsim(int argc, char **argv);
-
-static atomic_int feedsim_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	/* relaxed: pairs with the relaxed loads in feed.c; guards no data */
-	atomic_store_explicit(&feedsim_stop, 1, memory_order_relaxed);
-}
 
 static void usage(FILE *o)
 {
@@ -64,28 +56,6 @@ static void usage(FILE *o)
 	    "  --clock-utc-offset S      live: time of day = UTC + S seconds (0)\n"
 	    "  --drop F  --reorder F  --drop-seed N   lose / reorder a fraction of packets\n"
 	    "  --heartbeat-ms N (1000)  --linger-s S (2; -1 = until Ctrl-C)\n");
-}
-
-__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "tickguard feedsim: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (tickguard feedsim --help)\n");
-	return TG_EXIT_USAGE;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-')
-		return -1;
-	*v = x;
-	return 0;
 }
 
 static int parse_dbl(const char *s, double *v)
@@ -185,38 +155,45 @@ int tg_cmd_feedsim(int argc, char **argv)
 		}
 		if (a[0] != '-' || a[1] == 0) {
 			if (nfiles == 256)
-				return bad("too many input files at '%s'", a);
+				return tg_cli_usage_err("feedsim", "too many input files at '%s'",
+				                        a);
 			files[nfiles++] = a;
 			continue;
 		}
 		if (!val)
-			return bad("option %s needs a value", a);
+			return tg_cli_usage_err("feedsim", "option %s needs a value", a);
 		i++;
 		if (!strcmp(a, "--csv") || !strcmp(a, "--itch") || !strcmp(a, "--pcap-in")) {
 			if (nfiles == 256)
-				return bad("too many input files at '%s'", val);
+				return tg_cli_usage_err("feedsim", "too many input files at '%s'",
+				                        val);
 			files[nfiles++] = val;
 			kind = a[2] == 'c' ? K_CSV : a[2] == 'i' ? K_ITCH : K_PCAP;
 		} else if (!strcmp(a, "--seed")) {
-			if (parse_u64(val, &sc.seed))
-				return bad("--seed wants an integer, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &sc.seed))
+				return tg_cli_usage_err("feedsim",
+				                        "--seed wants an integer, not '%s'", val);
 		} else if (!strcmp(a, "--instruments")) {
-			if (parse_u64(val, &v) || v == 0 || v > 1000)
-				return bad("--instruments wants 1..1000, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v == 0 || v > 1000)
+				return tg_cli_usage_err(
+				    "feedsim", "--instruments wants 1..1000, not '%s'", val);
 			sc.instruments = (uint32_t)v;
 		} else if (!strcmp(a, "--trades")) {
-			if (parse_u64(val, &v) || v == 0 || v > 100000000)
-				return bad("--trades wants 1..100000000, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v == 0 || v > 100000000)
+				return tg_cli_usage_err(
+				    "feedsim", "--trades wants 1..100000000, not '%s'", val);
 			sc.trades_per_instrument = v;
 		} else if (!strcmp(a, "--anomalies")) {
-			if (parse_u64(val, &v) || v > 64)
-				return bad("--anomalies wants 0..64, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v > 64)
+				return tg_cli_usage_err("feedsim",
+				                        "--anomalies wants 0..64, not '%s'", val);
 			sc.anomalies = (uint32_t)v;
 		} else if (!strcmp(a, "--labels")) {
 			labels = val;
 		} else if (!strcmp(a, "--trades-as")) {
 			if (strcmp(val, "ae") && strcmp(val, "p"))
-				return bad("--trades-as wants ae or p, not '%s'", val);
+				return tg_cli_usage_err("feedsim",
+				                        "--trades-as wants ae or p, not '%s'", val);
 			style = val[0] == 'p' ? TG_REPLAY_TRADES_P : TG_REPLAY_TRADES_AE;
 		} else if (!strcmp(a, "--dest")) {
 			fc.dest = val;
@@ -224,8 +201,9 @@ int tg_cmd_feedsim(int argc, char **argv)
 		} else if (!strcmp(a, "--iface")) {
 			fc.iface = val;
 		} else if (!strcmp(a, "--ttl")) {
-			if (parse_u64(val, &v) || v == 0 || v > 255)
-				return bad("--ttl wants 1..255, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v == 0 || v > 255)
+				return tg_cli_usage_err("feedsim", "--ttl wants 1..255, not '%s'",
+				                        val);
 			fc.ttl = (int)v;
 		} else if (!strcmp(a, "--retrans")) {
 			fc.retrans = strcmp(val, "none") ? val : NULL;
@@ -233,54 +211,68 @@ int tg_cmd_feedsim(int argc, char **argv)
 			fc.pcap_path = val;
 		} else if (!strcmp(a, "--date")) {
 			if (parse_date(val, &fc.pcap_day_ns))
-				return bad("--date wants YYYY-MM-DD, not '%s'", val);
+				return tg_cli_usage_err("feedsim",
+				                        "--date wants YYYY-MM-DD, not '%s'", val);
 			have_date = 1;
 		} else if (!strcmp(a, "--session")) {
 			if (strlen(val) > 10)
-				return bad("--session is at most 10 characters: '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--session is at most 10 characters: '%s'", val);
 			fc.session = val;
 		} else if (!strcmp(a, "--mtu")) {
-			if (parse_u64(val, &v) || v < 128 || v > 65507)
-				return bad("--mtu wants 128..65507, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v < 128 || v > 65507)
+				return tg_cli_usage_err("feedsim",
+				                        "--mtu wants 128..65507, not '%s'", val);
 			fc.mtu = v;
 		} else if (!strcmp(a, "--speed")) {
 			if (parse_dbl(val, &fc.speed) || !(fc.speed > 0))
-				return bad("--speed wants a positive number, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--speed wants a positive number, not '%s'", val);
 		} else if (!strcmp(a, "--rate")) {
 			if (parse_dbl(val, &fc.rate) || !(fc.rate > 0))
-				return bad("--rate wants a positive number, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--rate wants a positive number, not '%s'", val);
 		} else if (!strcmp(a, "--clock")) {
 			if (strcmp(val, "source") && strcmp(val, "live"))
-				return bad("--clock wants source or live, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--clock wants source or live, not '%s'", val);
 			fc.clock = val[0] == 'l' ? TG_FEED_CLOCK_LIVE : TG_FEED_CLOCK_SOURCE;
 		} else if (!strcmp(a, "--clock-utc-offset")) {
 			char *end;
 			errno = 0;
 			long long o = strtoll(val, &end, 10);
 			if (!*val || *end || errno || o < -14 * 3600 || o > 14 * 3600)
-				return bad("--clock-utc-offset wants seconds in -50400..50400, not "
-				           "'%s'",
-				           val);
+				return tg_cli_usage_err(
+				    "feedsim",
+				    "--clock-utc-offset wants seconds in -50400..50400, not "
+				    "'%s'",
+				    val);
 			fc.clock_utc_offset_s = o;
 		} else if (!strcmp(a, "--drop")) {
 			if (parse_dbl(val, &fc.drop) || !(fc.drop >= 0 && fc.drop <= 1))
-				return bad("--drop wants a fraction 0..1, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--drop wants a fraction 0..1, not '%s'", val);
 		} else if (!strcmp(a, "--reorder")) {
 			if (parse_dbl(val, &fc.reorder) || !(fc.reorder >= 0 && fc.reorder <= 1))
-				return bad("--reorder wants a fraction 0..1, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--reorder wants a fraction 0..1, not '%s'", val);
 		} else if (!strcmp(a, "--drop-seed")) {
-			if (parse_u64(val, &fc.seed))
-				return bad("--drop-seed wants an integer, not '%s'", val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &fc.seed))
+				return tg_cli_usage_err(
+				    "feedsim", "--drop-seed wants an integer, not '%s'", val);
 		} else if (!strcmp(a, "--heartbeat-ms")) {
-			if (parse_u64(val, &v) || v == 0)
-				return bad("--heartbeat-ms wants a positive integer, not '%s'",
-				           val);
+			if (tg_parse_u64(val, 10, UINT64_MAX, &v) || v == 0)
+				return tg_cli_usage_err(
+				    "feedsim", "--heartbeat-ms wants a positive integer, not '%s'",
+				    val);
 			fc.heartbeat_ns = v * 1000000ull;
 		} else if (!strcmp(a, "--linger-s")) {
 			if (parse_dbl(val, &linger_s) || (linger_s < 0 && linger_s != -1))
-				return bad("--linger-s wants seconds >= 0 or -1, not '%s'", val);
+				return tg_cli_usage_err(
+				    "feedsim", "--linger-s wants seconds >= 0 or -1, not '%s'",
+				    val);
 		} else {
-			return bad("unknown option '%s'", a);
+			return tg_cli_usage_err("feedsim", "unknown option '%s'", a);
 		}
 	}
 	if (fc.pcap_path && !have_dest) {
@@ -301,13 +293,15 @@ int tg_cmd_feedsim(int argc, char **argv)
 		rc = tg_source_open_synth(&sc, &src);
 	} else if (kind == K_ITCH || kind == K_PCAP) {
 		if (nfiles > 1)
-			return bad("one ITCH or pcap file at a time, got more after '%s'",
-			           files[0]);
+			return tg_cli_usage_err(
+			    "feedsim", "one ITCH or pcap file at a time, got more after '%s'",
+			    files[0]);
 		rc = kind == K_ITCH ? tg_replay_open_binfile(files[0], &rp)
 		                    : tg_replay_open_pcap(files[0], &rp);
 	} else if (kind == K_CSV) {
 		if (nfiles > 1)
-			return bad("one CSV file at a time, got more after '%s'", files[0]);
+			return tg_cli_usage_err(
+			    "feedsim", "one CSV file at a time, got more after '%s'", files[0]);
 		rc = tg_source_open_csv(files[0], &src);
 	} else if (nfiles == 1) {
 		rc = tg_source_open_path(files[0], &src);
@@ -385,14 +379,11 @@ int tg_cmd_feedsim(int argc, char **argv)
 	if (tg_feed_retrans_port(feed))
 		fprintf(stderr, "feedsim: answering retransmission requests on port %u\n",
 		        tg_feed_retrans_port(feed));
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_stop_on_signals();
 
 	struct tg_progress prog;
 	tg_progress_start(&prog, "feedsim", tg_replay_total(rp));
-	rc = tg_feed_run(feed, rp, &feedsim_stop, &prog);
+	rc = tg_feed_run(feed, rp, &tg_stop, &prog);
 
 	struct tg_feed_stats fs;
 	struct tg_replay_stats rs;

@@ -12,6 +12,8 @@
  * equal configs give identical trades. */
 #include "feedsim/source_impl.h"
 
+#include "common/rng.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,59 +24,17 @@
 #define TICK_E4  100u /* $0.01 */
 #define WARM     200u
 
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix(uint64_t *x)
+/* The random stream is common/rng.h's; uniforms here are open (0, 1) so
+ * log() never sees 0. */
+static double rng_normal(struct tg_rng *r)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	double u1 = tg_rng_unit_open(r), u2 = tg_rng_unit_open(r);
+	return tg_rng_box_muller(u1, u2);
 }
 
-static void rng_seed(struct rng *r, uint64_t seed)
+static uint64_t rng_range(struct tg_rng *r, uint64_t lo, uint64_t hi) /* [lo, hi] */
 {
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** */
-static uint64_t rng_u64(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-/* uniform in (0, 1) */
-static double rng_unit(struct rng *r)
-{
-	return ((double)(rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static double rng_normal(struct rng *r)
-{
-	double u1 = rng_unit(r), u2 = rng_unit(r);
-	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi) /* [lo, hi] */
-{
-	return lo + rng_u64(r) % (hi - lo + 1);
+	return lo + tg_rng_next(r) % (hi - lo + 1);
 }
 
 static const char *const names[] = {"ALFA", "BRVO", "CHRL", "DLTA", "ECHO", "FXTR", "GOLF", "HTLX",
@@ -113,7 +73,7 @@ struct plan {
 };
 
 /* Where and how big each anomaly of one instrument is. */
-static uint32_t plan_anomalies(struct rng *r, uint64_t n, uint32_t want, uint32_t inst,
+static uint32_t plan_anomalies(struct tg_rng *r, uint64_t n, uint32_t want, uint32_t inst,
                                struct plan *p)
 {
 	const uint64_t slot_min = 700;
@@ -130,15 +90,15 @@ static uint32_t plan_anomalies(struct rng *r, uint64_t n, uint32_t want, uint32_
 		struct plan *a = &p[i];
 		uint8_t kind = (uint8_t)(1 + (i + inst) % TG_ANOM_KINDS);
 		uint64_t len;
-		double sign = (rng_u64(r) & 1) ? 1.0 : -1.0;
+		double sign = (tg_rng_next(r) & 1) ? 1.0 : -1.0;
 		switch (kind) {
 		case TG_ANOM_SPIKE:
 			len = rng_range(r, 1, 3);
-			a->size = sign * (0.02 + 0.03 * rng_unit(r));
+			a->size = sign * (0.02 + 0.03 * tg_rng_unit_open(r));
 			break;
 		case TG_ANOM_LEVEL_SHIFT:
 			len = 60;
-			a->size = sign * (0.015 + 0.025 * rng_unit(r));
+			a->size = sign * (0.015 + 0.025 * tg_rng_unit_open(r));
 			break;
 		case TG_ANOM_VOL_BURST:
 			len = rng_range(r, 100, 300);
@@ -150,12 +110,12 @@ static uint32_t plan_anomalies(struct rng *r, uint64_t n, uint32_t want, uint32_
 			break;
 		case TG_ANOM_FAT_FINGER:
 			len = 1;
-			a->size = sign * (0.10 + 0.15 * rng_unit(r));
+			a->size = sign * (0.10 + 0.15 * tg_rng_unit_open(r));
 			break;
 		default: /* TG_ANOM_FLASH_CRASH */
 			a->fall = rng_range(r, 20, 60);
 			len = a->fall + rng_range(r, 50, 150);
-			a->size = -(0.05 + 0.05 * rng_unit(r));
+			a->size = -(0.05 + 0.05 * tg_rng_unit_open(r));
 			break;
 		}
 		uint64_t lo = WARM + i * slot + 50;
@@ -180,8 +140,8 @@ static uint32_t to_ticks(double px)
 static int gen_instrument(const struct tg_synth_config *c, uint32_t inst, struct tg_trade *out,
                           struct tg_label *labels, uint32_t *nlabels, uint64_t *ts)
 {
-	struct rng r;
-	rng_seed(&r, c->seed * 0x100000001b3ull + inst * 0x9e3779b97f4a7c15ull + 7);
+	struct tg_rng r;
+	tg_rng_seed(&r, c->seed * 0x100000001b3ull + inst * 0x9e3779b97f4a7c15ull + 7);
 	uint64_t n = c->trades_per_instrument;
 	uint64_t span = c->session_end_ns - c->session_start_ns;
 
@@ -189,8 +149,8 @@ static int gen_instrument(const struct tg_synth_config *c, uint32_t inst, struct
 	for (uint64_t i = 0; i < n; i++) {
 		double u;
 		do
-			u = rng_unit(&r);
-		while (rng_unit(&r) * 3.0 > u_shape(u, 2.0));
+			u = tg_rng_unit_open(&r);
+		while (tg_rng_unit_open(&r) * 3.0 > u_shape(u, 2.0));
 		ts[i] = c->session_start_ns + (uint64_t)(u * (double)span);
 	}
 	qsort(ts, n, sizeof(*ts), u64_cmp);
@@ -199,9 +159,9 @@ static int gen_instrument(const struct tg_synth_config *c, uint32_t inst, struct
 	uint32_t want = c->anomalies < 64 ? c->anomalies : 64;
 	uint32_t np = plan_anomalies(&r, n, want, inst, p);
 
-	double price0 = exp(log(10.0) + rng_unit(&r) * (log(500.0) - log(10.0)));
+	double price0 = exp(log(10.0) + tg_rng_unit_open(&r) * (log(500.0) - log(10.0)));
 	double m = log(price0);
-	double daily_vol = 0.012 + 0.02 * rng_unit(&r);
+	double daily_vol = 0.012 + 0.02 * tg_rng_unit_open(&r);
 	double base_sigma = daily_vol / sqrt((double)n);
 	double shift = 0; /* permanent level shift, log */
 	int side = 1;
@@ -244,17 +204,17 @@ static int gen_instrument(const struct tg_synth_config *c, uint32_t inst, struct
 		double spread = mid * 0.0004;
 		uint32_t sp_ticks = spread < 0.01 ? 1 : (uint32_t)(spread * 100.0 + 0.5);
 		uint32_t bid = to_ticks(mid - 0.005 * sp_ticks);
-		if (rng_unit(&r) > 0.65)
+		if (tg_rng_unit_open(&r) > 0.65)
 			side = -side;
 		uint32_t px = side > 0 ? bid + sp_ticks : bid;
 		px *= TICK_E4;
 
 		/* size: odd lot, or round lots with a Pareto(1.6) tail */
 		uint32_t shares;
-		if (rng_unit(&r) < 0.22) {
+		if (tg_rng_unit_open(&r) < 0.22) {
 			shares = (uint32_t)rng_range(&r, 1, 99);
 		} else {
-			double lots = floor(pow(rng_unit(&r), -1.0 / 1.6));
+			double lots = floor(pow(tg_rng_unit_open(&r), -1.0 / 1.6));
 			shares = 100u * (uint32_t)(lots > 500 ? 500 : lots);
 		}
 		if (cur && cur->kind == TG_ANOM_SPIKE)

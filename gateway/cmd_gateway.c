@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "common/progress.h"
 #include "gateway/gateway.h"
 #include "gateway/rx_dpdk.h"
@@ -97,18 +98,6 @@ static void on_burst(void *ctx, struct tg_gateway *gw, struct tg_rx *rx)
 	snprintf(suffix, sizeof(suffix), "ticks %llu",
 	         (unsigned long long)tg_gateway_counter(gw, TG_GW_TICKS));
 	tg_progress_update(p, st.file_pos_bytes, suffix);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*end || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 int tg_cmd_gateway(int argc, char **argv)
@@ -195,32 +184,32 @@ int tg_cmd_gateway(int argc, char **argv)
 			gc.segment = optarg;
 			break;
 		case O_INSTR:
-			if (parse_u64(optarg, 65535, &v) || !v)
+			if (tg_parse_u64(optarg, 0, 65535, &v) || !v)
 				bad = "--instruments wants 1..65535";
 			gc.instruments = (uint32_t)v;
 			break;
 		case O_SLOTS:
-			if (parse_u64(optarg, 1u << 30, &v) || !v || (v & (v - 1)))
+			if (tg_parse_u64(optarg, 0, 1u << 30, &v) || !v || (v & (v - 1)))
 				bad = "--ring-slots wants a power of two";
 			gc.ring_slots = (uint32_t)v;
 			break;
 		case O_ASLOTS:
-			if (parse_u64(optarg, 1u << 30, &v) || !v || (v & (v - 1)))
+			if (tg_parse_u64(optarg, 0, 1u << 30, &v) || !v || (v & (v - 1)))
 				bad = "--arrival-slots wants a power of two";
 			gc.arrival_slots = (uint32_t)v;
 			break;
 		case O_ORDERS:
-			if (parse_u64(optarg, 1ull << 32, &v) || !v)
+			if (tg_parse_u64(optarg, 0, 1ull << 32, &v) || !v)
 				bad = "--orders wants a positive count";
 			gc.orders = v;
 			break;
 		case O_TIMEOUT:
-			if (parse_u64(optarg, 600000, &v) || !v)
+			if (tg_parse_u64(optarg, 0, 600000, &v) || !v)
 				bad = "--timeout-ms wants 1..600000";
 			gc.seq.timeout_ns = v * 1000000ull;
 			break;
 		case O_RETRIES:
-			if (parse_u64(optarg, 1000, &v) || !v)
+			if (tg_parse_u64(optarg, 0, 1000, &v) || !v)
 				bad = "--retries wants 1..1000";
 			gc.seq.retries = (uint32_t)v;
 			break;
@@ -231,7 +220,7 @@ int tg_cmd_gateway(int argc, char **argv)
 			uc.busy_poll = true;
 			break;
 		case O_RCVBUF:
-			if (parse_u64(optarg, 1u << 31, &v) || v < 4096)
+			if (tg_parse_u64(optarg, 0, 1u << 31, &v) || v < 4096)
 				bad = "--rcvbuf wants bytes >= 4096";
 			uc.rcvbuf_bytes = (uint32_t)v;
 			break;
@@ -248,17 +237,17 @@ int tg_cmd_gateway(int argc, char **argv)
 			dc.eal_args = optarg;
 			break;
 		case O_DPDK_PORT:
-			if (parse_u64(optarg, 65535, &v))
+			if (tg_parse_u64(optarg, 0, 65535, &v))
 				bad = "--dpdk-port wants 0..65535";
 			dc.port = (uint16_t)v;
 			break;
 		case O_DST_PORT:
-			if (parse_u64(optarg, 65535, &v))
+			if (tg_parse_u64(optarg, 0, 65535, &v))
 				bad = "--dst-port wants 0..65535";
 			dc.dst_port = (uint16_t)v;
 			break;
 		case O_IDLE_END:
-			if (parse_u64(optarg, 3600000, &v))
+			if (tg_parse_u64(optarg, 0, 3600000, &v))
 				bad = "--idle-end-ms wants 0..3600000";
 			dc.idle_end_ns = v * 1000000ull;
 			break;

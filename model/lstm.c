@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rng.h"
 #include "model/model.h"
 
 void tg_model_config_default(struct tg_model_config *cfg)
@@ -199,76 +200,27 @@ int tg_model_check_finite(const struct tg_model *m)
 	return 0;
 }
 
-/* --- deterministic random numbers (splitmix64 seeding xoshiro256**) ------ */
+/* Weight initialisation draws from common/rng.h (splitmix64 seeding
+ * xoshiro256**), so a seed gives the same weights as training expects. */
 
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static double rng_uniform(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static double rng_normal(struct rng *r)
-{
-	double u1 = rng_uniform(r), u2 = rng_uniform(r);
-	if (u1 < 1e-300)
-		u1 = 1e-300;
-	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
-static void glorot_uniform(struct rng *r, float *w, size_t fan_in, size_t fan_out)
+static void glorot_uniform(struct tg_rng *r, float *w, size_t fan_in, size_t fan_out)
 {
 	double lim = sqrt(6.0 / (double)(fan_in + fan_out));
 	for (size_t i = 0; i < fan_in * fan_out; i++)
-		w[i] = (float)((2.0 * rng_uniform(r) - 1.0) * lim);
+		w[i] = (float)((2.0 * tg_rng_uniform(r) - 1.0) * lim);
 }
 
 /* Keras Orthogonal for shape [u][4u]: QR of a (4u x u) normal matrix with
  * signs fixed so diag(R) > 0, transposed -> rows orthonormal. Modified
  * Gram-Schmidt gives exactly that Q. Returns -ENOMEM. */
-static int orthogonal(struct rng *r, float *w, size_t u)
+static int orthogonal(struct tg_rng *r, float *w, size_t u)
 {
 	size_t rows = 4 * u; /* a: rows x u, column-major for convenience */
 	double *a = malloc(rows * u * sizeof(double));
 	if (!a)
 		return -ENOMEM;
 	for (size_t i = 0; i < rows * u; i++)
-		a[i] = rng_normal(r);
+		a[i] = tg_rng_normal(r);
 	for (size_t j = 0; j < u; j++) {
 		double *cj = a + j * rows;
 		for (size_t p = 0; p < j; p++) {
@@ -296,8 +248,8 @@ static int orthogonal(struct rng *r, float *w, size_t u)
 
 void tg_model_init(struct tg_model *m, uint64_t seed)
 {
-	struct rng r;
-	rng_seed(&r, seed);
+	struct tg_rng r;
+	tg_rng_seed(&r, seed);
 	for (uint32_t k = 0; k < m->n_lstm; k++) {
 		struct tg_lstm_layer *l = &m->lstm[k];
 		size_t u = l->units;

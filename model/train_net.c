@@ -9,69 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- random numbers ---------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void tg_rng_seed(struct tg_rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t tg_rng_next(struct tg_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-double tg_rng_uniform(struct tg_rng *r)
-{
-	return (double)(tg_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-double tg_rng_normal(struct tg_rng *r)
-{
-	double u1 = tg_rng_uniform(r), u2 = tg_rng_uniform(r);
-	if (u1 < 1e-300)
-		u1 = 1e-300;
-	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
-uint64_t tg_rng_below(struct tg_rng *r, uint64_t n)
-{
-	/* Lemire's multiply-shift with rejection: unbiased. */
-	unsigned __int128 m = (unsigned __int128)tg_rng_next(r) * n;
-	uint64_t lo = (uint64_t)m;
-	if (lo < n) {
-		uint64_t t = -n % n;
-		while (lo < t) {
-			m = (unsigned __int128)tg_rng_next(r) * n;
-			lo = (uint64_t)m;
-		}
-	}
-	return (uint64_t)(m >> 64);
-}
-
 /* ---- layout and initialisation ----------------------------------------- */
 
 int tg_net_layout(struct tg_net *net, const struct tg_model_config *sh)

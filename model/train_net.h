@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "common/rng.h"
 
 struct tg_net_layer {
 	uint32_t in, units;
@@ -32,15 +33,8 @@ struct tg_net {
 	size_t nparams;
 };
 
-/* xoshiro256** - the only randomness in training; its state is checkpointed. */
-struct tg_rng {
-	uint64_t s[4];
-};
-void tg_rng_seed(struct tg_rng *r, uint64_t seed);
-uint64_t tg_rng_next(struct tg_rng *r);
-double tg_rng_uniform(struct tg_rng *r); /* [0, 1) */
-double tg_rng_normal(struct tg_rng *r);  /* N(0, 1), Box-Muller */
-uint64_t tg_rng_below(struct tg_rng *r, uint64_t n);
+/* The only randomness in training is struct tg_rng (common/rng.h); its state
+ * is checkpointed. */
 
 /* Validates the shape and computes the parameter layout. 0 or -EINVAL. */
 int tg_net_layout(struct tg_net *net, const struct tg_model_config *shape);

@@ -14,18 +14,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "common/tg_common.h"
 #include "publisher/publisher.h"
 
 int tg_cmd_publisher(int argc, char **argv);
-
-static atomic_int pub_stop; /* set by the signal handler, read by the loop */
-
-static void pub_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&pub_stop, 1, memory_order_relaxed);
-}
 
 static void pub_usage(FILE *f)
 {
@@ -58,17 +51,6 @@ static void pub_log_stderr(void *arg, const char *line)
 {
 	(void)arg;
 	fprintf(stderr, "tickguard publisher: %s\n", line);
-}
-
-static int pub_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || end == s || *s == '-')
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 int tg_cmd_publisher(int argc, char **argv)
@@ -146,7 +128,7 @@ int tg_cmd_publisher(int argc, char **argv)
 		case 'c':
 		case 'C':
 		case 'U':
-			bad = pub_u64(optarg, &v) < 0 ||
+			bad = tg_parse_u64(optarg, 0, UINT64_MAX, &v) < 0 ||
 			      v > UINT32_MAX * (o == 'W' || o == 'C' ? 1000000000ull : 1ull);
 			if (o == 'n')
 				cfg.max_scorers = (uint32_t)v;
@@ -219,13 +201,11 @@ int tg_cmd_publisher(int argc, char **argv)
 		fclose(jf);
 		return TG_EXIT_FAILURE;
 	}
-	struct sigaction sa = {.sa_handler = pub_on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
 
 	uint64_t next_scan = 0;
-	while (!atomic_load_explicit(&pub_stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&tg_stop, memory_order_relaxed)) {
 		uint64_t now = tg_monotonic_ns();
 		if (now >= next_scan) {
 			tg_publisher_rescan(p);

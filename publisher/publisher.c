@@ -327,6 +327,21 @@ static void pub_resume(struct tg_publisher *p, const struct pub_prev *prev)
 	p->resumed = true;
 }
 
+/* The socket and memory tg_publisher_create() allocates (segments are the
+ * callers' to release first); create's failure path and destroy share it. */
+static void pub_free(struct tg_publisher *p)
+{
+	if (p->udp_fd >= 0)
+		close(p->udp_fd);
+	free(p->src_ctr);
+	free(p->ctr_names);
+	free(p->ctr_name);
+	free(p->symbol);
+	free(p->ep);
+	free(p->src);
+	free(p);
+}
+
 int tg_publisher_create(const struct tg_publisher_config *cfg, struct tg_publisher **out)
 {
 	struct tg_publisher *p = calloc(1, sizeof(*p));
@@ -407,15 +422,7 @@ fail:
 	if (prev.seg)
 		tg_segment_detach(prev.seg);
 	free(prev.src);
-	if (p->udp_fd >= 0)
-		close(p->udp_fd);
-	free(p->src_ctr);
-	free(p->ctr_names);
-	free(p->ctr_name);
-	free(p->symbol);
-	free(p->ep);
-	free(p->src);
-	free(p);
+	pub_free(p);
 	return err;
 }
 
@@ -844,13 +851,5 @@ void tg_publisher_destroy(struct tg_publisher *p, bool unlink_alerts)
 		tg_segment_detach(p->ticks);
 	if (p->alerts)
 		tg_segment_destroy(p->alerts, unlink_alerts);
-	if (p->udp_fd >= 0)
-		close(p->udp_fd);
-	free(p->src_ctr);
-	free(p->ctr_names);
-	free(p->ctr_name);
-	free(p->symbol);
-	free(p->ep);
-	free(p->src);
-	free(p);
+	pub_free(p);
 }

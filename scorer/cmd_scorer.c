@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "common/tg_common.h"
 #include "model/package.h"
 #include "scorer/recon.h"
@@ -23,14 +24,6 @@
 #include "tickguard/tickguard.h"
 
 int tg_cmd_scorer(int argc, char **argv);
-
-static atomic_int sc_stop; /* set by the signal handler, read by the loop */
-
-static void sc_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&sc_stop, 1, memory_order_relaxed);
-}
 
 static void sc_usage(FILE *f)
 {
@@ -79,17 +72,6 @@ static void sc_usage(FILE *f)
 	    "                     (otherwise they are counted as unscored)\n"
 	    "  --test-sync-wait   TESTS ONLY: wait for each batch inside the poll (the old,\n"
 	    "                     blocking scorer), to prove the tests catch it\n");
-}
-
-static int sc_parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 0);
-	if (errno || *end || end == s || v > UINT32_MAX)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 static void sc_idle(int mode, uint32_t sleep_us)
@@ -149,10 +131,10 @@ int tg_cmd_scorer(int argc, char **argv)
 			model_dir = optarg;
 			break;
 		case 'k':
-			bad = sc_parse_u32(optarg, &index);
+			bad = tg_parse_u32(optarg, 0, &index);
 			break;
 		case 'n':
-			bad = sc_parse_u32(optarg, &count);
+			bad = tg_parse_u32(optarg, 0, &count);
 			break;
 		case 't':
 			ticks = optarg;
@@ -168,13 +150,13 @@ int tg_cmd_scorer(int argc, char **argv)
 			bad = idle < 0;
 			break;
 		case 's':
-			bad = sc_parse_u32(optarg, &sleep_us);
+			bad = tg_parse_u32(optarg, 0, &sleep_us);
 			break;
 		case 'b':
-			bad = sc_parse_u32(optarg, &batch) || batch == 0;
+			bad = tg_parse_u32(optarg, 0, &batch) || batch == 0;
 			break;
 		case 'F':
-			bad = sc_parse_u32(optarg, &flag_slots);
+			bad = tg_parse_u32(optarg, 0, &flag_slots);
 			break;
 		case 'T':
 			thr = strtod(optarg, &end);
@@ -208,11 +190,11 @@ int tg_cmd_scorer(int argc, char **argv)
 				headers[nheaders++] = optarg;
 			break;
 		case 'I':
-			bad = sc_parse_u32(optarg, &max_inflight) || max_inflight == 0 ||
+			bad = tg_parse_u32(optarg, 0, &max_inflight) || max_inflight == 0 ||
 			      max_inflight > 256;
 			break;
 		case 'D':
-			bad = sc_parse_u32(optarg, &drain_ms);
+			bad = tg_parse_u32(optarg, 0, &drain_ms);
 			break;
 		case 'S':
 			sync_wait = true;
@@ -333,13 +315,11 @@ int tg_cmd_scorer(int argc, char **argv)
 		goto out_recon;
 	}
 
-	struct sigaction sa = {.sa_handler = sc_on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_stop_on_signals();
 
 	uint64_t next_house = 0;
 	bool eof = false;
-	while (!atomic_load_explicit(&sc_stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&tg_stop, memory_order_relaxed)) {
 		if (tg_scorer_attach(s) < 0) {
 			sc_idle(TG_IDLE_SLEEP, 2000);
 			continue;

@@ -148,6 +148,20 @@ uint64_t tg_scorer_counter(const struct tg_scorer *s, unsigned i)
 	return atomic_load_explicit(s->ctr[i], memory_order_relaxed);
 }
 
+/* The memory tg_scorer_create() allocates (segments are the callers' to
+ * detach or destroy first); create's failure path and destroy share it. */
+static void sc_free(struct tg_scorer *s)
+{
+	free(s->px_e4);
+	free(s->prices);
+	free(s->x);
+	free(s->entry);
+	free(s->slot);
+	free(s->dirty);
+	free(s->inst);
+	free(s);
+}
+
 int tg_scorer_create(const struct tg_scorer_config *cfg, struct tg_scorer **out)
 {
 	if (!cfg->recon || !cfg->scaler || cfg->count == 0 || cfg->index >= cfg->count ||
@@ -208,14 +222,7 @@ int tg_scorer_create(const struct tg_scorer_config *cfg, struct tg_scorer **out)
 	return 0;
 
 fail_free:
-	free(s->px_e4);
-	free(s->prices);
-	free(s->x);
-	free(s->entry);
-	free(s->slot);
-	free(s->dirty);
-	free(s->inst);
-	free(s);
+	sc_free(s);
 	return err;
 }
 
@@ -234,14 +241,7 @@ void tg_scorer_destroy(struct tg_scorer *s, bool unlink_flags)
 		tg_segment_detach(s->ticks);
 	if (s->flags)
 		tg_segment_destroy(s->flags, unlink_flags);
-	free(s->px_e4);
-	free(s->prices);
-	free(s->x);
-	free(s->entry);
-	free(s->slot);
-	free(s->dirty);
-	free(s->inst);
-	free(s);
+	sc_free(s);
 }
 
 static void sc_reset(struct tg_scorer *s)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/cmdline.h"
 #include "model/package.h"
 #include "serve/serve.h"
 
@@ -34,17 +35,6 @@ static void usage(FILE *f)
 	    "  --max-body-bytes N     request size limit (default 16777216)\n"
 	    "  --max-instances N      windows per request (default 4096)\n"
 	    "  --batch N              windows per forward call (default 64)\n");
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 0xffffffffu || *s == '-')
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 int tg_cmd_serve(int argc, char **argv)
@@ -86,7 +76,7 @@ int tg_cmd_serve(int argc, char **argv)
 			fprintf(stderr, "tickguard serve: unknown option %s (see --help)\n", a);
 			return TG_EXIT_USAGE;
 		}
-		if (num && parse_u32(v, num) < 0) {
+		if (num && tg_parse_u32(v, 10, num) < 0) {
 			fprintf(stderr,
 			        "tickguard serve: %s needs a non-negative integer, not '%s'\n", a,
 			        v);
@@ -101,7 +91,7 @@ int tg_cmd_serve(int argc, char **argv)
 	const char *colon = strrchr(listen, ':');
 	uint32_t port;
 	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host) ||
-	    parse_u32(colon + 1, &port) < 0 || port > 65535) {
+	    tg_parse_u32(colon + 1, 10, &port) < 0 || port > 65535) {
 		fprintf(stderr, "tickguard serve: --listen wants ADDR:PORT, not '%s'\n", listen);
 		return TG_EXIT_USAGE;
 	}

@@ -4,21 +4,8 @@
  */
 #include <string.h>
 
+#include "common/tg_common.h"
 #include "shm/shm.h"
-
-static uint64_t dbits(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, sizeof(u));
-	return u;
-}
-
-static double bitsd(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, sizeof(d));
-	return d;
-}
 
 void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1])
 {
@@ -67,8 +54,8 @@ void tg_flag_pack(const struct tg_flag *f, uint64_t words[TG_FLAG_SLOT_WORDS - 1
 	words[2] = f->exch_ts_ns;
 	words[3] = f->recv_ts_ns;
 	words[4] = f->scored_ts_ns;
-	words[5] = dbits(f->score);
-	words[6] = dbits(f->threshold);
+	words[5] = tg_double_bits(f->score);
+	words[6] = tg_double_bits(f->threshold);
 	words[7] = f->last_price_e4 | (uint64_t)f->first_price_e4 << 32;
 	words[8] = f->instrument | (uint64_t)f->anomalous << 16 | (uint64_t)f->scorer << 24 |
 	           (uint64_t)f->ticks_epoch << 32;
@@ -81,8 +68,8 @@ void tg_flag_unpack(const uint64_t *words, struct tg_flag *f)
 	f->exch_ts_ns = words[2];
 	f->recv_ts_ns = words[3];
 	f->scored_ts_ns = words[4];
-	f->score = bitsd(words[5]);
-	f->threshold = bitsd(words[6]);
+	f->score = tg_bits_double(words[5]);
+	f->threshold = tg_bits_double(words[6]);
 	f->last_price_e4 = (uint32_t)words[7];
 	f->first_price_e4 = (uint32_t)(words[7] >> 32);
 	f->instrument = (uint16_t)words[8];
@@ -101,8 +88,8 @@ void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS 
 	words[4] = a->exch_ts_ns;
 	words[5] = a->recv_ts_ns;
 	words[6] = a->emit_ts_ns;
-	words[7] = dbits(a->peak_score);
-	words[8] = dbits(a->threshold);
+	words[7] = tg_double_bits(a->peak_score);
+	words[8] = tg_double_bits(a->threshold);
 	words[9] = a->first_price_e4 | (uint64_t)a->last_price_e4 << 32;
 	words[10] = a->min_price_e4 | (uint64_t)a->max_price_e4 << 32;
 	words[11] = a->windows | (uint64_t)a->instrument << 32 | (uint64_t)a->event << 48 |
@@ -118,8 +105,8 @@ void tg_alert_unpack(const uint64_t *words, struct tg_alert *a)
 	a->exch_ts_ns = words[4];
 	a->recv_ts_ns = words[5];
 	a->emit_ts_ns = words[6];
-	a->peak_score = bitsd(words[7]);
-	a->threshold = bitsd(words[8]);
+	a->peak_score = tg_bits_double(words[7]);
+	a->threshold = tg_bits_double(words[8]);
 	a->first_price_e4 = (uint32_t)words[9];
 	a->last_price_e4 = (uint32_t)(words[9] >> 32);
 	a->min_price_e4 = (uint32_t)words[10];

@@ -473,3 +473,16 @@ int tg_segment_remove(const char *name, bool force)
 	}
 	return removed ? 0 : -ENOENT;
 }
+
+const char *tg_segment_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case TG_SEG_TICKS:
+		return "ticks";
+	case TG_SEG_FLAGS:
+		return "flags";
+	case TG_SEG_ALERTS:
+		return "alerts";
+	}
+	return NULL;
+}

@@ -115,5 +115,7 @@ int tg_segment_list(void (*fn)(const struct tg_segment_info *info, void *arg), v
  * its writer is dead, or if `force`. Returns 0, -ENOENT, -EBUSY (writer
  * alive) or -errno. */
 int tg_segment_remove(const char *name, bool force);
+/* "ticks", "flags" or "alerts" for a TG_SEG_* kind; NULL for another. */
+const char *tg_segment_kind_name(uint32_t kind);
 
 #endif

@@ -57,31 +57,10 @@ static int run(const char *log, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	*n = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long L = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)L + 1);
-	if (b && fread(b, 1, (size_t)L, f) != (size_t)L) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[L] = 0;
-	fclose(f);
-	*n = (size_t)L;
-	return b;
-}
-
 static bool has(const char *path, const char *needle)
 {
 	size_t n;
-	char *s = slurp(path, &n);
+	char *s = tg_test_slurp(path, &n);
 	bool ok = s && strstr(s, needle);
 	if (!ok)
 		fprintf(stderr, "  %s does not contain \"%s\":\n%s\n", path, needle,
@@ -93,7 +72,7 @@ static bool has(const char *path, const char *needle)
 static bool same_file(const char *a, const char *b)
 {
 	size_t na, nb;
-	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	char *x = tg_test_slurp(a, &na), *y = tg_test_slurp(b, &nb);
 	bool ok = x && y && na == nb && memcmp(x, y, na) == 0;
 	free(x);
 	free(y);
@@ -129,7 +108,7 @@ static char *feedsim(const char *log, ...)
 	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return NULL;
 	size_t len;
-	return slurp(log, &len);
+	return tg_test_slurp(log, &len);
 }
 
 static void t_usage(void)

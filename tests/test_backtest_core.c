@@ -34,26 +34,6 @@ static void put(const char *path, const char *text)
 	fclose(f);
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long L = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)L + 1);
-	if (b && fread(b, 1, (size_t)L, f) != (size_t)L) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[L] = 0;
-	fclose(f);
-	*n = (size_t)L;
-	return b;
-}
-
 /* One instrument X, 40 ticks at ts 1000 * (k + 1), W = 5. */
 static void small_input(struct tg_bt_input *in)
 {
@@ -471,7 +451,7 @@ static void t_html_aapl(void)
 	TG_CHECK_EQ_I64(tg_bt_write_html(html_path, &in, &res, 0, NULL), 0);
 	TG_CHECK_EQ_I64(tg_bt_write_csv(p("w.csv"), &in, &res), 0);
 	size_t n;
-	char *h = slurp(html_path, &n);
+	char *h = tg_test_slurp(html_path, &n);
 	TG_CHECK(h != NULL);
 	if (h) {
 		const char *why = check_xml(h);
@@ -491,7 +471,7 @@ static void t_html_aapl(void)
 		TG_CHECK(n < 2000000);
 	}
 	free(h);
-	char *csv = slurp(p("w.csv"), &n);
+	char *csv = tg_test_slurp(p("w.csv"), &n);
 	const char *head = "instrument,last_tick,ts_ns,price,score,threshold,anomalous,alert_id,"
 	                   "norm_score\nAAPL,";
 	TG_CHECK(csv && strncmp(csv, head, strlen(head)) == 0);
@@ -522,7 +502,7 @@ static void t_browser(void)
 	         b, html_path, p("dom.txt"));
 	TG_CHECK_EQ_I64(system(cmd), 0);
 	size_t n;
-	char *d = slurp(p("dom.txt"), &n);
+	char *d = tg_test_slurp(p("dom.txt"), &n);
 	TG_CHECK(d && strstr(d, "histogram") && count(d, "<svg") == 3);
 	free(d);
 }

@@ -30,25 +30,6 @@ static struct tg_model *small_model(uint64_t seed)
 	return m;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *b = malloc((size_t)n + 1);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[n] = 0;
-	fclose(f);
-	return b;
-}
-
 static void spit(const char *path, const char *s, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -64,7 +45,7 @@ static void edit(const char *dir, const char *file, const char *from, const char
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	char *s = slurp(path);
+	char *s = tg_test_slurp(path, NULL);
 	TG_CHECK(s != NULL);
 	if (!s)
 		return;
@@ -521,7 +502,7 @@ static void t_weights_by_order(void)
 	char dir[512], path[1024], err[TG_PACKAGE_ERR_LEN] = "";
 	struct tg_model *m = write_package("order", dir, sizeof(dir)), *m2 = NULL;
 	snprintf(path, sizeof(path), "%s/model.json", dir);
-	char *txt = slurp(path);
+	char *txt = tg_test_slurp(path, NULL);
 	TG_CHECK(txt != NULL);
 	if (!txt)
 		return;
@@ -573,13 +554,13 @@ static void t_keras3_index_names(void)
 	                                 "/vars/0\""};
 	for (int k = 0; k < 4; k++) {
 		char *txt;
-		while ((txt = slurp(path)) && strstr(txt, from[k])) {
+		while ((txt = tg_test_slurp(path, NULL)) && strstr(txt, from[k])) {
 			free(txt);
 			edit(dir, "model.json", from[k], to[k]);
 		}
 		free(txt);
 	}
-	char *txt = slurp(path);
+	char *txt = tg_test_slurp(path, NULL);
 	TG_CHECK(txt && strstr(txt, "\"lstm_3/vars/1\"") &&
 	         strstr(txt, "\"time_distributed/vars/0\""));
 	free(txt);

@@ -54,30 +54,10 @@ static int run(const char *log, ...)
 	return WEXITSTATUS(st);
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)len + 1);
-	if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[len] = 0;
-	fclose(f);
-	*n = (size_t)len;
-	return b;
-}
-
 static bool same_file(const char *a, const char *b)
 {
 	size_t na, nb;
-	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	char *x = tg_test_slurp(a, &na), *y = tg_test_slurp(b, &nb);
 	bool same = x && y && na == nb && memcmp(x, y, na) == 0;
 	free(x);
 	free(y);
@@ -116,18 +96,18 @@ static void t_usage(void)
 	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--input", "a", "--synthetic", NULL), 2);
 	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), "--input", "/nonexistent.csv", NULL), 1);
 	size_t n0;
-	char *s0 = slurp(log, &n0);
+	char *s0 = tg_test_slurp(log, &n0);
 	TG_CHECK(s0 && strstr(s0, "cannot open /nonexistent.csv"));
 	free(s0);
 	TG_CHECK_EQ_I64(run(log, "train", "--out", p("x"), SMALL, "--resume", NULL), 1);
-	s0 = slurp(log, &n0);
+	s0 = tg_test_slurp(log, &n0);
 	TG_CHECK(s0 && strstr(s0, "cannot resume"));
 	free(s0);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--help", NULL), 0);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--bogus", NULL), 2);
 	TG_CHECK_EQ_I64(run(log, "calibrate", "--model", p("none"), "--synthetic", NULL), 1);
 	size_t n;
-	char *s = slurp(log, &n);
+	char *s = tg_test_slurp(log, &n);
 	TG_CHECK(s && strstr(s, "tickguard calibrate:"));
 	free(s);
 }
@@ -150,7 +130,7 @@ static void t_resume(void)
 	    run(p("c2.log"), "train", "--out", p("c"), SMALL, "--lr", "0.002", "--resume", NULL),
 	    1);
 	size_t n;
-	char *s = slurp(p("c2.log"), &n);
+	char *s = tg_test_slurp(p("c2.log"), &n);
 	TG_CHECK(s && strstr(s, "cannot resume"));
 	free(s);
 }
@@ -161,23 +141,23 @@ static void t_calibrate(void)
 	if (access(p("a/detector.json"), R_OK) != 0)
 		TG_CHECK_EQ_I64(run(p("a.log"), "train", "--out", p("a"), SMALL, NULL), 0);
 	size_t n0, n1;
-	char *before = slurp(p("a/detector.json"), &n0);
+	char *before = tg_test_slurp(p("a/detector.json"), &n0);
 	TG_CHECK_EQ_I64(run(p("cal.log"), "calibrate", "--model", p("a"), "--synthetic",
 	                    "--synth-seed", "9", "--synth-instruments", "2", "--synth-trades",
 	                    "2500", "--dry-run", "--quiet", NULL),
 	                0);
 	TG_CHECK(same_file(p("a/detector.json"), p("a/detector.json")));
-	char *mid = slurp(p("a/detector.json"), &n1);
+	char *mid = tg_test_slurp(p("a/detector.json"), &n1);
 	TG_CHECK(before && mid && n0 == n1 && memcmp(before, mid, n0) == 0);
 	free(mid);
-	char *log = slurp(p("cal.log"), &n1);
+	char *log = tg_test_slurp(p("cal.log"), &n1);
 	TG_CHECK(log && strstr(log, "current threshold") && strstr(log, "unchanged"));
 	free(log);
 	TG_CHECK_EQ_I64(run(p("cal2.log"), "calibrate", "--model", p("a"), "--synthetic",
 	                    "--synth-seed", "9", "--synth-instruments", "2", "--synth-trades",
 	                    "2500", "--percentile", "95", "--quiet", NULL),
 	                0);
-	char *after = slurp(p("a/detector.json"), &n1);
+	char *after = tg_test_slurp(p("a/detector.json"), &n1);
 	TG_CHECK(after && strstr(after, "calibrated on synthetic market seed 9"));
 	TG_CHECK(after && strstr(after, "\"percentile\":\t95"));
 	free(after);
@@ -211,10 +191,10 @@ static void t_csv(void)
 	                    "--quiet", NULL),
 	                0);
 	size_t n;
-	char *log = slurp(p("csv.log"), &n);
+	char *log = tg_test_slurp(p("csv.log"), &n);
 	TG_CHECK(log && strstr(log, "1 input rows rejected (first: line 2471: bad timestamp)"));
 	free(log);
-	char *det = slurp(p("csvpkg/detector.json"), &n);
+	char *det = tg_test_slurp(p("csvpkg/detector.json"), &n);
 	TG_CHECK(det && strstr(det, "csv ") && strstr(det, "\"AB\"") && strstr(det, "\"XYZ\""));
 	free(det);
 }

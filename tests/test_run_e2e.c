@@ -347,6 +347,7 @@ static void t_kill_publisher(void)
 	/* wait (bounded) until the publisher has taken some decisions and the
 	 * tail printed an event (it is attached to the first publisher) */
 	pid_t victim = 0;
+	double pre_kill_alerts = 0; /* alerts opened by the first publisher */
 	for (int i = 0; i < 6000 && !victim; i++) {
 		struct tg_segment *a;
 		if (tg_segment_attach("alerts", &a) == 0) {
@@ -359,6 +360,11 @@ static void t_kill_publisher(void)
 				if (tg_segment_counter(a, k, &v) == 0 && !strcmp(v.name, "flags") &&
 				    v.value >= 300 && tail_saw)
 					victim = tg_segment_writer_pid(a);
+			}
+			for (uint32_t k = 0; victim && k < tg_segment_counters(a); k++) {
+				struct tg_counter_view v;
+				if (tg_segment_counter(a, k, &v) == 0 && !strcmp(v.name, "alerts"))
+					pre_kill_alerts = (double)v.value;
 			}
 			tg_segment_detach(a);
 		}
@@ -462,9 +468,17 @@ static void t_kill_publisher(void)
 	TG_CHECK(opens > 0);
 	TG_CHECK_NEAR((double)opens, jnum(s, "publisher.alerts"), 0, 0);
 	TG_CHECK_NEAR((double)n, jnum(s, "publisher.jsonl_lines"), 0, 0);
-	fprintf(stderr, "  kill publisher: restarts %.0f, resumes %.0f, %d events, %d alerts\n",
+	/* detection quality covers every alert of the run, those the first
+	 * publisher opened before the kill included (the final alert ring holds
+	 * only the resumed publisher's events) */
+	TG_CHECK_NEAR(jnum(s, "detection.alerts"), (double)opens, 0, 0);
+	TG_CHECK(jnum(s, "detection.alerts") >= pre_kill_alerts);
+	fprintf(stderr,
+	        "  kill publisher: restarts %.0f, resumes %.0f, %d events, %d alerts (%.0f before "
+	        "the kill), detection precision %.3f recall %.3f\n",
 	        jnum(s, "process_restarts.publisher"), jnum(s, "publisher.publisher_resumes"), n,
-	        opens);
+	        opens, pre_kill_alerts, jnum(s, "detection.precision"),
+	        jnum(s, "detection.recall"));
 	cJSON_Delete(s);
 }
 

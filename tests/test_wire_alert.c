@@ -51,11 +51,13 @@ static void t_roundtrip(void)
 	TG_CHECK_EQ_U64(b.windows, a.windows);
 	TG_CHECK_EQ_U64(b.instrument, a.instrument);
 	TG_CHECK_EQ_U64(b.event, a.event);
+	TG_CHECK_EQ_U64(b.close_reason, 0);
 	/* layout: little-endian at the documented offsets */
 	TG_CHECK_EQ_U64(buf[0], 'T');
 	TG_CHECK_EQ_U64(buf[1], 1);
 	TG_CHECK_EQ_U64(buf[2], 2);
 	TG_CHECK_EQ_U64(buf[4], TG_ALERT_UPDATE);
+	TG_CHECK_EQ_U64(buf[5], 0);
 	TG_CHECK(memcmp(buf + 6, "AAPL    ", 8) == 0);
 	TG_CHECK_EQ_U64(buf[40], 0x08);
 	TG_CHECK_EQ_U64(buf[47], 0x01);
@@ -65,6 +67,20 @@ static void t_roundtrip(void)
 	TG_CHECK_EQ_I64(tg_alert_msg_encode(&a, NULL, buf, sizeof(buf)), TG_ALERT_MSG_BYTES);
 	TG_CHECK_EQ_I64(tg_alert_msg_decode(buf, TG_ALERT_MSG_BYTES, &b, sym), 0);
 	TG_CHECK_STR(sym, "");
+	/* a CLOSE carries its reason in byte 5 */
+	static const uint8_t reasons[] = {TG_CLOSE_HYSTERESIS, TG_CLOSE_END, TG_CLOSE_TICKS_EPOCH};
+	for (size_t i = 0; i < sizeof(reasons); i++) {
+		a.event = TG_ALERT_CLOSE;
+		a.close_reason = reasons[i];
+		TG_CHECK_EQ_I64(tg_alert_msg_encode(&a, "AAPL", buf, sizeof(buf)),
+		                TG_ALERT_MSG_BYTES);
+		TG_CHECK_EQ_U64(buf[4], TG_ALERT_CLOSE);
+		TG_CHECK_EQ_U64(buf[5], reasons[i]);
+		TG_CHECK_EQ_I64(tg_alert_msg_decode(buf, TG_ALERT_MSG_BYTES, &b, sym), 0);
+		TG_CHECK_EQ_U64(b.event, TG_ALERT_CLOSE);
+		TG_CHECK_EQ_U64(b.close_reason, reasons[i]);
+		TG_CHECK_EQ_U64(b.alert_id, a.alert_id);
+	}
 }
 
 static void t_rejects(void)

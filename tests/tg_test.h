@@ -115,6 +115,31 @@ static inline const char *tg_test_data_dir(void)
 	return d && *d ? d : "../shared/data";
 }
 
+/* A whole file, NUL-terminated (malloc'd, the caller frees), its length in
+ * *len when len is not NULL; NULL if it cannot be read. */
+static inline char *tg_test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (len)
+		*len = 0;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	if (b)
+		b[n] = 0;
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return b;
+}
+
 /* Scale factor for heavy loops: 1 in release, smaller under sanitizers. */
 static inline double tg_test_scale(void)
 {

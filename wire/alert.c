@@ -3,21 +3,8 @@
  * on the host's struct padding or byte order. */
 #include <string.h>
 
+#include "common/tg_common.h"
 #include "wire/alert.h"
-
-static uint64_t dbits(double v)
-{
-	uint64_t u;
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bitsd(uint64_t u)
-{
-	double v;
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
 
 int tg_alert_msg_encode(const struct tg_alert *a, const char *symbol, void *buf, size_t cap)
 {
@@ -29,6 +16,7 @@ int tg_alert_msg_encode(const struct tg_alert *a, const char *symbol, void *buf,
 	p[1] = TG_ALERT_MSG_VERSION;
 	tg_put_le16(p + 2, a->instrument);
 	p[4] = a->event;
+	p[5] = a->close_reason;
 	size_t n = symbol ? strnlen(symbol, 8) : 0;
 	memset(p + 6, ' ', 8);
 	memcpy(p + 6, symbol ? symbol : "", n);
@@ -44,8 +32,8 @@ int tg_alert_msg_encode(const struct tg_alert *a, const char *symbol, void *buf,
 	tg_put_le64(p + 72, a->exch_ts_ns);
 	tg_put_le64(p + 80, a->recv_ts_ns);
 	tg_put_le64(p + 88, a->emit_ts_ns);
-	tg_put_le64(p + 96, dbits(a->peak_score));
-	tg_put_le64(p + 104, dbits(a->threshold));
+	tg_put_le64(p + 96, tg_double_bits(a->peak_score));
+	tg_put_le64(p + 104, tg_double_bits(a->threshold));
 	return TG_ALERT_MSG_BYTES;
 }
 
@@ -63,6 +51,7 @@ int tg_alert_msg_decode(const void *buf, size_t len, struct tg_alert *a, char sy
 	memset(a, 0, sizeof(*a));
 	a->instrument = tg_le16(p + 2);
 	a->event = p[4];
+	a->close_reason = p[5];
 	a->windows = tg_le32(p + 14);
 	a->first_price_e4 = tg_le32(p + 18);
 	a->last_price_e4 = tg_le32(p + 22);
@@ -75,8 +64,8 @@ int tg_alert_msg_decode(const void *buf, size_t len, struct tg_alert *a, char sy
 	a->exch_ts_ns = tg_le64(p + 72);
 	a->recv_ts_ns = tg_le64(p + 80);
 	a->emit_ts_ns = tg_le64(p + 88);
-	a->peak_score = bitsd(tg_le64(p + 96));
-	a->threshold = bitsd(tg_le64(p + 104));
+	a->peak_score = tg_bits_double(tg_le64(p + 96));
+	a->threshold = tg_bits_double(tg_le64(p + 104));
 	if (symbol) {
 		size_t n = 8;
 		memcpy(symbol, p + 6, 8);

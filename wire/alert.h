@@ -6,7 +6,7 @@
  * ARM hosts that decode with plain loads. Doubles are IEEE-754 binary64
  * bits, little-endian. Fixed layout, no padding:
  *   0  msg_type(1) = 'T'         1  version(1) = 1
- *   2  instrument(2)             4  event(1) TG_ALERT_*   5 reserved(1) = 0
+ *   2  instrument(2)             4  event(1) TG_ALERT_*   5 close_reason(1)
  *   6  symbol(8) space padded    14 windows(4)
  *   18 first_price_e4(4)         22 last_price_e4(4)
  *   26 min_price_e4(4)           30 max_price_e4(4)
@@ -14,7 +14,11 @@
  *   40 alert_id(8)               48 first_seq(8)          56 last_seq(8)
  *   64 open_exch_ts_ns(8)        72 exch_ts_ns(8)         80 recv_ts_ns(8)
  *   88 emit_ts_ns(8)             96 peak_score(8)         104 threshold(8)
- * (112 bytes in total: TG_ALERT_MSG_BYTES.) A decoder accepts a longer
+ * (112 bytes in total: TG_ALERT_MSG_BYTES.) close_reason is TG_CLOSE_* on a
+ * CLOSE event, else 0 (as in struct tg_alert). It took over a byte that was
+ * reserved (= 0) in the same version: an older sender's CLOSE decodes as 0,
+ * TG_CLOSE_HYSTERESIS.
+ * A decoder accepts a longer
  * message of the same version (fields may be appended later) and rejects
  * a shorter one, another type or another version.
  */
