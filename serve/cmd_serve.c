@@ -48,7 +48,7 @@ int tg_cmd_serve(int argc, char **argv)
 			return 0;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "tickguard serve: unknown option or missing value: %s\n",
+			fprintf(stderr, "tickguard serve: unknown option or missing value: %s (see --help)\n",
 			        a);
 			return TG_EXIT_USAGE;
 		}
