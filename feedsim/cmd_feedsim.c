@@ -161,7 +161,8 @@ int tg_cmd_feedsim(int argc, char **argv)
 			continue;
 		}
 		if (!val)
-			return tg_cli_usage_err("feedsim", "option %s is unknown or needs a value", a);
+			return tg_cli_usage_err("feedsim", "option %s is unknown or needs a value",
+			                        a);
 		i++;
 		if (!strcmp(a, "--csv") || !strcmp(a, "--itch") || !strcmp(a, "--pcap-in")) {
 			if (nfiles == 256)

@@ -48,8 +48,10 @@ int tg_cmd_serve(int argc, char **argv)
 			return 0;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "tickguard serve: unknown option or missing value: %s (see --help)\n",
-			        a);
+			fprintf(
+			    stderr,
+			    "tickguard serve: unknown option or missing value: %s (see --help)\n",
+			    a);
 			return TG_EXIT_USAGE;
 		}
 		const char *v = argv[++i];
