@@ -37,7 +37,7 @@ CPPFLAGS_TG := -Iinclude -I. -MMD -MP
 ifeq ($(MODE),release)
 OPT := -O2 -g -march=native -fno-plt
 else ifeq ($(MODE),debug)
-OPT := -O0 -g3 -DTG_DEBUG=1
+OPT := -O0 -g3 -march=native -DTG_DEBUG=1
 else ifeq ($(MODE),asan)
 OPT := -O1 -g -march=native -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -DTG_SANITIZE=1

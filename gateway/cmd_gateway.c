@@ -340,6 +340,18 @@ int tg_cmd_gateway(int argc, char **argv)
 		tg_rx_close(rx);
 		return TG_EXIT_FAILURE;
 	}
+	if (!quiet) {
+		/* one line about the backing: huge pages, or the fallback */
+		const struct tg_segment *seg = tg_gateway_segment(gw);
+		if (tg_segment_on_hugetlbfs(seg))
+			fprintf(stderr, "gateway: segment %s on huge pages\n",
+			        tg_segment_path(seg));
+		else
+			fprintf(stderr,
+			        "gateway: segment %s on ordinary pages (no hugetlbfs mount with "
+			        "free pages: see tickguard hugepages)\n",
+			        tg_segment_path(seg));
+	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -489,3 +489,14 @@ const char *tg_segment_kind_name(uint32_t kind)
 	}
 	return NULL;
 }
+
+const char *tg_segment_path(const struct tg_segment *seg)
+{
+	return seg->path;
+}
+
+bool tg_segment_on_hugetlbfs(const struct tg_segment *seg)
+{
+	struct statfs sf;
+	return statfs(seg->path, &sf) == 0 && (unsigned long)sf.f_type == HUGETLBFS_MAGIC;
+}

@@ -89,6 +89,11 @@ void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS 
  * directory into `dir`; returns 1 if it is a hugetlbfs mount with enough
  * free huge pages, 0 if it is /dev/shm (or $TG_SHM_DIR). Not hot path. */
 int tg_segment_backing(uint64_t bytes, char *dir, size_t len);
+/* Where a created segment lives: its file path, and whether that is on
+ * hugetlbfs (for the one line a writer command prints about its backing).
+ * Not hot path. */
+const char *tg_segment_path(const struct tg_segment *seg);
+bool tg_segment_on_hugetlbfs(const struct tg_segment *seg);
 
 /* What tg_segment_list reports about one file. */
 struct tg_segment_info {
