@@ -116,7 +116,7 @@ tests: $(filter $(addprefix $(BUILD)/tests/,$(TSAN_TESTS)),$(TEST_BINS)) $(ALL_P
 list-tests:
 	@echo $(filter $(addprefix $(BUILD)/tests/,$(TSAN_TESTS)),$(TEST_BINS))
 else
-tests: $(TEST_BINS) $(ALL_PROGS)
+tests: $(TEST_BINS) $(ALL_PROGS) $(ALL_LIBS)
 list-tests:
 	@echo $(TEST_BINS)
 endif
