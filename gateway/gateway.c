@@ -18,9 +18,10 @@
 #include "wire/itch.h"
 #include "wire/moldudp64.h"
 
-#define GW_MAX_SESSIONS 4
-#define GW_NO_ID        0xFFFFu
-#define GW_STATS_EVERY  (100 * 1000 * 1000ull) /* backend stats: a syscall */
+#define GW_MAX_SESSIONS   4
+#define GW_NO_ID          0xFFFFu
+#define GW_PREFETCH_AHEAD 32                     /* messages: order-slot prefetch distance */
+#define GW_STATS_EVERY    (100 * 1000 * 1000ull) /* backend stats: a syscall */
 
 static const char *const counter_names[TG_GW_NCOUNTERS] = {
 #define TG_GW_COUNTER(id, name) name,
@@ -64,7 +65,7 @@ struct tg_gateway {
 	unsigned last_session;
 	struct gw_session sessions[GW_MAX_SESSIONS];
 	uint8_t type_ctr[256];      /* message type -> counter index, 0 = none */
-	uint8_t prefetch_type[256]; /* 1 for types that name an order */
+	uint8_t prefetch_type[256]; /* types that name an order: 1, 2 if it may go */
 	uint16_t loc2id[65536];     /* stock locate -> instrument id, GW_NO_ID */
 };
 
@@ -107,6 +108,20 @@ static inline uint16_t instrument_of(struct tg_gateway *gw, uint16_t locate, con
 
 /* ---- trades ----------------------------------------------------------- */
 
+/* Rings are written strictly in order, one fresh cache line (or half of
+ * one) per record, and the line's previous contents are not in cache: its
+ * first store misses, the store buffer drains in order, and every store
+ * behind it waits. Asking for the line a few records ahead (with write
+ * intent) turns that into a hit. Touches no slot: the protocol is
+ * tg_ring_append's. */
+#define GW_RING_AHEAD_BYTES 256
+static inline void ring_prefetch(const struct tg_ring *r)
+{
+	uint64_t n = atomic_load_explicit(&r->head, memory_order_relaxed) +
+	             GW_RING_AHEAD_BYTES / (r->slot_words * sizeof(uint64_t));
+	__builtin_prefetch(&r->slots[(n & (r->capacity - 1)) * r->slot_words], 1);
+}
+
 static void trade(struct tg_gateway *gw, uint16_t locate, uint64_t ts_ns, const char *stock,
                   uint32_t price_e4, uint32_t shares, uint8_t side, uint64_t match_no,
                   uint8_t flags)
@@ -137,6 +152,8 @@ static void trade(struct tg_gateway *gw, uint16_t locate, uint64_t ts_ns, const 
 	uint64_t aw[TG_ARRIVAL_SLOT_WORDS - 1];
 	tg_arrival_pack(&a, aw);
 	tg_ring_append(gw->arrival, aw);
+	ring_prefetch(r);
+	ring_prefetch(gw->arrival);
 	if (match_no) {
 		struct gw_match *mm = &gw->matches[match_no & gw->match_mask];
 		mm->match_no = match_no;
@@ -330,17 +347,31 @@ void tg_gateway_itch(struct tg_gateway *gw, const uint8_t *p, uint32_t len, uint
 
 /* ---- MoldUDP64 ---------------------------------------------------------- */
 
-/* A F E C X D U carry their order reference right after the common header. */
-static inline void prefetch_order(const struct tg_gateway *gw, const uint8_t *msg, uint16_t len)
+/* A F E C X D U carry their order reference right after the common header.
+ * always_inline is load-bearing: out of line, GCC's pure-const pass finds
+ * the function free of side effects (a prefetch is none) and deletes every
+ * call, prefetch and all. */
+__attribute__((always_inline)) static inline void prefetch_order(const struct tg_gateway *gw,
+                                                                 const uint8_t *msg, uint16_t len)
 {
-	if (len >= TG_ITCH_HDR_BYTES + 8 && gw->prefetch_type[msg[0]])
-		__builtin_prefetch(
-		    &gw->orders
-		         .slots[tg_ordermap_home(&gw->orders, tg_be64(msg + TG_ITCH_HDR_BYTES))]);
+	uint8_t kind = gw->prefetch_type[msg[0]];
+	if (len < TG_ITCH_HDR_BYTES + 8 || !kind)
+		return;
+	const struct tg_ordermap *m = &gw->orders;
+	uint64_t home = tg_ordermap_home(m, tg_be64(msg + TG_ITCH_HDR_BYTES));
+	__builtin_prefetch(&m->slots[home]);
+	/* a removal reads the slot after the order's (backward shift): the
+	 * next cache line when the order's slot ends its line */
+	uint64_t next = (home + 1) & m->mask;
+	if (kind == 2 && (next & (64 / sizeof(struct tg_order) - 1)) == 0)
+		__builtin_prefetch(&m->slots[next]);
 }
 
 /* Messages skip.. of a packet whose framing tg_gateway_packet has checked
- * (so the blocks are walked here without checks). A buffered packet's
+ * (so the blocks are walked here without checks). A second cursor runs
+ * GW_PREFETCH_AHEAD messages ahead and prefetches the order-map slot each
+ * of them names, so the book's cache misses (one per Add on a sparse feed)
+ * overlap instead of queueing one by one. A buffered packet's
  * messages carry the receive time of the packet that released them. */
 static void deliver(void *ctx, const uint8_t *pkt, uint32_t len, uint64_t seq, uint32_t count,
                     uint32_t skip)
@@ -349,8 +380,20 @@ static void deliver(void *ctx, const uint8_t *pkt, uint32_t len, uint64_t seq, u
 	struct tg_gateway *gw = s->gw;
 	(void)seq;
 	(void)len;
-	const uint8_t *p = pkt + TG_MOLD_HDR_BYTES;
+	const uint8_t *p = pkt + TG_MOLD_HDR_BYTES, *ahead = p;
+	uint32_t a = 0;
+	for (; a < count && a < skip + GW_PREFETCH_AHEAD; a++) {
+		if (a >= skip)
+			prefetch_order(gw, ahead + 2, tg_be16(ahead));
+		ahead += 2 + (size_t)tg_be16(ahead);
+	}
 	for (uint32_t i = 0; i < count; i++) {
+		if (a < count) {
+			uint16_t alen = tg_be16(ahead);
+			prefetch_order(gw, ahead + 2, alen);
+			ahead += 2 + (size_t)alen;
+			a++;
+		}
 		uint16_t mlen = tg_be16(p);
 		if (i >= skip)
 			tg_gateway_itch(gw, p + 2, mlen, gw->recv_ts_ns);
@@ -425,9 +468,14 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 	}
 	/* Check the framing of the whole packet before it is tracked: a
 	 * malformed packet is dropped as a whole, so its messages become a
-	 * gap that retransmission can fill with a good copy. The same walk
-	 * prefetches the order-map slot of every message that names an order,
-	 * so the book's cache misses overlap instead of queueing one by one. */
+	 * gap that retransmission can fill with a good copy. (deliver
+	 * prefetches the order-map slots, GW_PREFETCH_AHEAD messages ahead.)
+	 * The walk below is a chain of dependent loads (each block's length
+	 * says where the next one starts) over a buffer fresh from the NIC:
+	 * ask for all of its cache lines at once so the chain does not miss
+	 * line after line. */
+	for (uint32_t off = 0; off < pkt->len; off += 64)
+		__builtin_prefetch(pkt->data + off);
 	struct tg_mold_walk w;
 	struct tg_mold_header h;
 	int rc = tg_mold_walk_init(&w, pkt->data, pkt->len, &h);
@@ -442,8 +490,6 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 				uint16_t mlen = tg_be16(p);
 				if ((size_t)(end - p) - 2 < mlen)
 					rc = TG_WIRE_ETRUNC;
-				else
-					prefetch_order(gw, p + 2, mlen);
 				p += 2 + (size_t)mlen;
 			}
 		}
@@ -684,8 +730,8 @@ int tg_gateway_create(const struct tg_gateway_config *cfg, struct tg_gateway **o
 	 * before this table is used, so 0 stays unused */
 	for (unsigned i = 0; i < TG_ARRAY_SIZE(types); i++)
 		gw->type_ctr[types[i].type] = types[i].ctr;
-	for (const char *t = "AFECXDU"; *t; t++)
-		gw->prefetch_type[(uint8_t)*t] = 1;
+	for (const char *t = "AFECXDU"; *t; t++) /* 2: may remove the order */
+		gw->prefetch_type[(uint8_t)*t] = *t == 'A' || *t == 'F' ? 1 : 2;
 	rc = tg_ordermap_create(&gw->orders, gw->cfg.orders);
 	if (rc < 0)
 		goto fail_cfg;

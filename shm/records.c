@@ -7,17 +7,6 @@
 #include "common/tg_common.h"
 #include "shm/shm.h"
 
-void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1])
-{
-	words[0] = t->seq;
-	words[1] = t->exch_ts_ns;
-	words[2] = t->recv_ts_ns;
-	words[3] = t->match_no;
-	words[4] = t->price_e4 | (uint64_t)t->shares << 32;
-	words[5] = t->instrument | (uint64_t)t->side << 16 | (uint64_t)t->flags << 24;
-	words[6] = 0;
-}
-
 void tg_tick_unpack(const uint64_t *words, struct tg_tick *t)
 {
 	t->seq = words[0];
@@ -29,13 +18,6 @@ void tg_tick_unpack(const uint64_t *words, struct tg_tick *t)
 	t->instrument = (uint16_t)words[5];
 	t->side = (uint8_t)(words[5] >> 16);
 	t->flags = (uint8_t)(words[5] >> 24);
-}
-
-void tg_arrival_pack(const struct tg_arrival *a, uint64_t words[TG_ARRIVAL_SLOT_WORDS - 1])
-{
-	words[0] = a->tick_seq;
-	words[1] = a->exch_ts_ns;
-	words[2] = a->instrument | (uint64_t)a->flags << 16;
 }
 
 void tg_arrival_unpack(const uint64_t *words, struct tg_arrival *a)

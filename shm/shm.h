@@ -79,9 +79,27 @@ static inline uint64_t tg_ring_append(struct tg_ring *r, const uint64_t *payload
  * publisher resuming). -EBUSY if the writer lives; other errors as
  * tg_segment_attach (a dead writer's unpublished segment: -EAGAIN). */
 int tg_segment_attach_orphan(const char *name, struct tg_segment **out);
-/* Pack helpers (inverse of tg_*_unpack). */
-void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1]);
-void tg_arrival_pack(const struct tg_arrival *a, uint64_t words[TG_ARRIVAL_SLOT_WORDS - 1]);
+/* Pack helpers (inverse of tg_*_unpack). Tick and arrival packing are
+ * inline: they run once per trade on the gateway's hot path, and an
+ * out-of-line call made the compiler store the struct and reload 32-bit
+ * halves as one 64-bit word (a store-forwarding stall per tick). */
+static inline void tg_tick_pack(const struct tg_tick *t, uint64_t words[TG_TICK_SLOT_WORDS - 1])
+{
+	words[0] = t->seq;
+	words[1] = t->exch_ts_ns;
+	words[2] = t->recv_ts_ns;
+	words[3] = t->match_no;
+	words[4] = t->price_e4 | (uint64_t)t->shares << 32;
+	words[5] = t->instrument | (uint64_t)t->side << 16 | (uint64_t)t->flags << 24;
+	words[6] = 0;
+}
+static inline void tg_arrival_pack(const struct tg_arrival *a,
+                                   uint64_t words[TG_ARRIVAL_SLOT_WORDS - 1])
+{
+	words[0] = a->tick_seq;
+	words[1] = a->exch_ts_ns;
+	words[2] = a->instrument | (uint64_t)a->flags << 16;
+}
 void tg_flag_pack(const struct tg_flag *f, uint64_t words[TG_FLAG_SLOT_WORDS - 1]);
 void tg_alert_pack(const struct tg_alert *a, uint64_t words[TG_ALERT_SLOT_WORDS - 1]);
 

@@ -91,11 +91,52 @@ static void ordermap_vs_model(uint64_t stride)
 	tg_ordermap_destroy(&m);
 }
 
+/* No pile-ups: clustered and strided refs (every ref at block offset 0,
+ * refs a power of two apart, refs in dense clusters far apart) must still
+ * spread over the table. Checks the longest and the mean distance of an
+ * order from its home slot at load 1/2. Clusters legitimately cost up to
+ * about a block (64 slots): a cluster is a run of slots, and runs that
+ * land near each other queue (measured: mean 53, longest 296 for clusters
+ * of 37); a plain `ref & mask` home fails the strided cases by thousands. */
+static void ordermap_probe_bound(uint64_t stride, uint64_t cluster)
+{
+	struct tg_ordermap m;
+	enum { N = 1 << 14 };
+	TG_CHECK_EQ_I64(tg_ordermap_create(&m, N), 0);
+	for (uint64_t i = 0; i < N; i++) {
+		/* `cluster` consecutive refs, then a jump of `stride` */
+		uint64_t ref = (i / cluster) * stride + i % cluster + 1;
+		TG_CHECK_EQ_I64(tg_ordermap_add(&m, ref, 'B', 100, 1), 0);
+	}
+	uint64_t worst = 0, sum = 0;
+	for (uint64_t s = 0; s <= m.mask; s++) {
+		if (m.slots[s].ref == TG_ORDER_EMPTY)
+			continue;
+		uint64_t d = (s - tg_ordermap_home(&m, m.slots[s].ref)) & m.mask;
+		sum += d;
+		if (d > worst)
+			worst = d;
+	}
+	if (worst > 1024 || sum > 96 * (uint64_t)N)
+		TG_FAIL("stride %llu cluster %llu: longest probe %llu, mean %.2f",
+		        (unsigned long long)stride, (unsigned long long)cluster,
+		        (unsigned long long)worst, (double)sum / N);
+	tg_ordermap_destroy(&m);
+}
+
 static void t_ordermap(void)
 {
 	ordermap_vs_model(1);
 	ordermap_vs_model(64);
 	ordermap_vs_model(7919);
+	ordermap_probe_bound(1, 1);
+	ordermap_probe_bound(64, 1);
+	ordermap_probe_bound(4096, 1);
+	ordermap_probe_bound(1ull << 20, 1);
+	ordermap_probe_bound(1ull << 32, 1);
+	ordermap_probe_bound(2649, 1);
+	ordermap_probe_bound(1ull << 24, 37);
+	ordermap_probe_bound(1ull << 16, 100);
 }
 
 /* ---- sequence tracker ------------------------------------------------- */
