@@ -13,48 +13,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 static char bin[512], tmp[256];
 
 static const char *p(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, name);
-	return buf[k];
+	return tg_test_path(tmp, name);
+}
+
+/* run bin <cmd> args... (NULL-terminated) with stdout+stderr to log; exit
+ * status */
+static int vrun(const char *log, const char *cmd, va_list ap)
+{
+	const char *argv[64] = {bin, cmd};
+	int n = 2;
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && n < 63)
+		argv[n++] = a;
+	argv[n] = NULL;
+	return tg_test_run(bin, argv, log);
 }
 
 /* run bin backtest args... with stdout+stderr to log; exit status */
 static int run(const char *log, ...)
 {
-	char *argv[64];
-	int n = 0;
-	argv[n++] = bin;
-	argv[n++] = strdup("backtest");
 	va_list ap;
 	va_start(ap, log);
-	const char *a;
-	while ((a = va_arg(ap, const char *)) && n < 63)
-		argv[n++] = strdup(a);
+	int rc = vrun(log, "backtest", ap);
 	va_end(ap);
-	argv[n] = NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(log, "w", stdout);
-		if (!f || dup2(fileno(stdout), 2) < 0)
-			_exit(126);
-		execv(bin, argv);
-		_exit(127);
-	}
-	int st;
-	for (int k = 1; k < n; k++)
-		free(argv[k]);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return rc;
 }
 
 static bool has(const char *path, const char *needle)
@@ -69,46 +58,14 @@ static bool has(const char *path, const char *needle)
 	return ok;
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	size_t na, nb;
-	char *x = tg_test_slurp(a, &na), *y = tg_test_slurp(b, &nb);
-	bool ok = x && y && na == nb && memcmp(x, y, na) == 0;
-	free(x);
-	free(y);
-	return ok;
-}
-
 /* run `tickguard feedsim args...`; returns its log text or NULL on failure */
 static char *feedsim(const char *log, ...)
 {
-	char *argv[32];
-	int n = 0;
-	argv[n++] = bin;
-	argv[n++] = strdup("feedsim");
 	va_list ap;
 	va_start(ap, log);
-	const char *a;
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = strdup(a);
+	int rc = vrun(log, "feedsim", ap);
 	va_end(ap);
-	argv[n] = NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(log, "w", stdout);
-		if (!f || dup2(fileno(stdout), 2) < 0)
-			_exit(126);
-		execv(bin, argv);
-		_exit(127);
-	}
-	for (int k = 1; k < n; k++)
-		free(argv[k]);
-	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return NULL;
-	size_t len;
-	return tg_test_slurp(log, &len);
+	return rc == 0 ? tg_test_slurp(log, NULL) : NULL;
 }
 
 static void t_usage(void)
@@ -209,8 +166,8 @@ static void t_cores(void)
 	int r2 = run(p("c2.log"), BT_COMMON, "--threads", "2", "--out", p("c2"), NULL);
 	TG_CHECK_EQ_I64(r1, 0);
 	TG_CHECK_EQ_I64(r2, 0);
-	TG_CHECK(same_file(p("c1/windows.csv"), p("c2/windows.csv")));
-	TG_CHECK(same_file(p("c1/alerts.jsonl"), p("c2/alerts.jsonl")));
+	TG_CHECK(tg_test_same_file(p("c1/windows.csv"), p("c2/windows.csv")));
+	TG_CHECK(tg_test_same_file(p("c1/alerts.jsonl"), p("c2/alerts.jsonl")));
 	TG_CHECK(has(p("c2.log"), "on 2 threads"));
 	TG_CHECK(has(p("c2/alerts.jsonl"), "\"event\":\"open\""));
 	/* synthetic ground truth is used without --labels */
@@ -239,7 +196,7 @@ static void t_pcap(void)
 	                    "--no-html", NULL),
 	                0);
 	TG_CHECK(has(p("x.log"), "backtest: 2 instruments, 1562 windows scored"));
-	TG_CHECK(same_file(p("xout/windows.csv"), p("yout/windows.csv")));
+	TG_CHECK(tg_test_same_file(p("xout/windows.csv"), p("yout/windows.csv")));
 	/* options that only train-then-score takes are refused with --model */
 	TG_CHECK_EQ_I64(run(p("z.log"), p("x.pcap"), "--model", p("mpkg"), "--epochs", "3", NULL),
 	                2);
@@ -248,8 +205,7 @@ static void t_pcap(void)
 
 int main(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	snprintf(tmp, sizeof(tmp), "/tmp/tg_test_backtest_cli_%d", (int)getpid());
 	mkdir(tmp, 0755);
 	tg_test_case("usage", t_usage);

@@ -18,11 +18,7 @@ static char tmp[256];
 
 static const char *p(const char *name)
 {
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, name);
-	return buf[k];
+	return tg_test_path(tmp, name);
 }
 
 static void put(const char *path, const char *text)

@@ -24,6 +24,7 @@
 #include "backtest/backtest.h"
 #include "model/package.h"
 #include "tests/test_net_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 #include "tickguard/tickguard.h"
 
@@ -31,48 +32,7 @@ static char bin[512], tmp[256];
 
 static const char *p(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, name);
-	return buf[k];
-}
-
-static pid_t spawn(const char *log, const char *const in[])
-{
-	char *argv[32];
-	int n = 0;
-	for (; in[n] && n < 31; n++)
-		argv[n] = strdup(in[n]);
-	argv[n] = NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(log, "w", stdout);
-		if (!f || dup2(fileno(stdout), 2) < 0)
-			_exit(126);
-		execv(bin, argv);
-		_exit(127);
-	}
-	for (int k = 0; k < n; k++)
-		free(argv[k]);
-	return pid;
-}
-
-/* wait for pid up to ms; kill it after. Exit status or -1. */
-static int reap(pid_t pid, long ms)
-{
-	int st;
-	for (long t = 0; t < ms; t += 5) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-		struct timespec ts = {0, 5000000};
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	return tg_test_path(tmp, name);
 }
 
 static uint64_t counter(const struct tg_segment *seg, const char *name)
@@ -205,7 +165,7 @@ static void t_live(void)
 	                               "3",      "--trades", trades,      "--rate", "8000",
 	                               "--dest", listen,     "--retrans", retr,     "--linger-s",
 	                               "0",      NULL};
-	pid_t sc = spawn(p("scorer.log"), sc_argv);
+	pid_t sc = tg_test_spawn(bin, sc_argv, p("scorer.log"));
 	/* map the flag segment while its writer is alive; the mapping stays
 	 * readable after it exits */
 	struct tg_segment *flags = NULL;
@@ -220,7 +180,7 @@ static void t_live(void)
 			nanosleep(&ts, NULL);
 		}
 	}
-	pid_t gw = spawn(p("gateway.log"), gw_argv);
+	pid_t gw = tg_test_spawn(bin, gw_argv, p("gateway.log"));
 	/* feed only once the tick segment exists (the scorer attaches to it
 	 * within its 2 ms retry), so the scorer sees the ticks as they come */
 	struct tg_segment *ticks = NULL;
@@ -231,10 +191,10 @@ static void t_live(void)
 		}
 	}
 	TG_CHECK(ticks != NULL);
-	pid_t fs = spawn(p("feedsim.log"), fs_argv);
-	TG_CHECK_EQ_I64(reap(fs, 60000), 0);
-	TG_CHECK_EQ_I64(reap(gw, 30000), 0);
-	TG_CHECK_EQ_I64(reap(sc, 30000), 0);
+	pid_t fs = tg_test_spawn(bin, fs_argv, p("feedsim.log"));
+	TG_CHECK_EQ_I64(tg_test_wait_ms(fs, 60000), 0);
+	TG_CHECK_EQ_I64(tg_test_wait_ms(gw, 30000), 0);
+	TG_CHECK_EQ_I64(tg_test_wait_ms(sc, 30000), 0);
 	if (!flags) {
 		TG_FAIL("no flag segment");
 		return;
@@ -313,8 +273,7 @@ static void t_live(void)
 
 int main(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	snprintf(tmp, sizeof(tmp), "/tmp/tg_test_backtest_live_%d", (int)getpid());
 	mkdir(tmp, 0755);
 	tg_test_case("live", t_live);

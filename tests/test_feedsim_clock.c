@@ -25,6 +25,7 @@
 #include "feedsim/replay.h"
 #include "feedsim/source.h"
 #include "publisher/latency.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 #include "wire/itch.h"
 
@@ -266,36 +267,19 @@ static void t_exch_latency(void)
 	TG_CHECK_EQ_U64(d, h - 1);
 }
 
-static int run_cmd(const char *const *argv, const char *out)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(out, "w", stdout);
-		if (!f || !freopen(out, "a", stderr))
-			_exit(126);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static void t_cli(void)
 {
 	char bin[512], out[600];
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
-	if (access(bin, X_OK))
+	if (access(tg_test_bin(bin, sizeof(bin)), X_OK))
 		TG_SKIP("%s not built", bin);
 	snprintf(out, sizeof(out), "build/%s/test-feedsim-clock.out",
 	         getenv("TG_MODE") ? getenv("TG_MODE") : "release");
 	const char *bad[] = {bin, "feedsim", "--clock", "wall", NULL};
-	TG_CHECK_EQ_I64(run_cmd(bad, out), 2);
+	TG_CHECK_EQ_I64(tg_test_run(bin, bad, out), 2);
 	const char *bad_off[] = {bin, "feedsim", "--clock-utc-offset", "99999", NULL};
-	TG_CHECK_EQ_I64(run_cmd(bad_off, out), 2);
+	TG_CHECK_EQ_I64(tg_test_run(bin, bad_off, out), 2);
 	const char *help[] = {bin, "feedsim", "--help", NULL};
-	TG_CHECK_EQ_I64(run_cmd(help, out), 0);
+	TG_CHECK_EQ_I64(tg_test_run(bin, help, out), 0);
 	FILE *f = fopen(out, "r");
 	char buf[8192];
 	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;

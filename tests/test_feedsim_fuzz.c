@@ -21,16 +21,8 @@
 
 #include "feedsim/replay.h"
 #include "feedsim/source.h"
+#include "tests/test_fuzz_util.h"
 #include "wire/itch.h"
-
-#define FZ_ASSERT(c)                                                                               \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #c, __FILE__,       \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 int tg_fuzz_feedsim_csv(const uint8_t *data, size_t size);
 static uint64_t fz_inputs, fz_loaded, fz_trades;

@@ -22,6 +22,8 @@
 #include "gateway/gateway.h"
 #include "gateway/rx.h"
 #include "shm/shm.h"
+#include "tests/test_net_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 extern char **environ;
@@ -290,23 +292,7 @@ static int lobster_expect(struct expect *e)
 
 static const char *tickguard_bin(char *buf, size_t cap)
 {
-	const char *dir = getenv("TG_BIN");
-	snprintf(buf, cap, "%s/tickguard", dir && *dir ? dir : "build/release/bin");
-	return access(buf, X_OK) == 0 ? buf : NULL;
-}
-
-static int free_udp_port(void)
-{
-	int fd = udp_sender();
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof(a);
-	int port = -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	return access(tg_test_bin(buf, cap), X_OK) == 0 ? buf : NULL;
 }
 
 struct run_result {
@@ -324,7 +310,7 @@ static void run_feed(const char *segment, const char *how, const char *frac, int
 	char bin[512];
 	if (!tickguard_bin(bin, sizeof(bin)))
 		TG_SKIP("tickguard binary not built");
-	int rport = free_udp_port();
+	int rport = tg_test_free_udp_port();
 	char retrans[64], dest[64];
 	snprintf(retrans, sizeof(retrans), "127.0.0.1:%d", rport);
 	struct tg_rx_uring_config uc = {.listen = "127.0.0.1:0", .retransmit = retrans};
@@ -503,27 +489,10 @@ static void t_lobster_loss(void)
 /* Exit status of `tickguard ARGS...` (stdout/stderr to /dev/null). */
 static int run_cli(const char *bin, const char *const *args, unsigned n)
 {
-	static char argbuf[16][512];
-	char *argv[17];
-	argv[0] = argbuf[0];
-	snprintf(argbuf[0], sizeof(argbuf[0]), "%s", bin);
-	for (unsigned i = 0; i < n && i < 15; i++) {
-		snprintf(argbuf[i + 1], sizeof(argbuf[i + 1]), "%s", args[i]);
-		argv[i + 1] = argbuf[i + 1];
-	}
-	argv[n + 1] = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc)
-		return -1;
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	const char *argv[17] = {bin};
+	for (unsigned i = 0; i < n && i < 15; i++)
+		argv[i + 1] = args[i];
+	return tg_test_run(bin, argv, NULL);
 }
 
 static void t_cli(void)
@@ -573,8 +542,8 @@ static void t_cmd_e2e(void)
 	if (access(lob, R_OK))
 		TG_SKIP("no LOBSTER data");
 	snprintf(out, sizeof(out), "%s/gateway.out", shm_dir);
-	snprintf(listen_s, sizeof(listen_s), "127.0.0.1:%d", free_udp_port());
-	snprintf(retrans, sizeof(retrans), "127.0.0.1:%d", free_udp_port());
+	snprintf(listen_s, sizeof(listen_s), "127.0.0.1:%d", tg_test_free_udp_port());
+	snprintf(retrans, sizeof(retrans), "127.0.0.1:%d", tg_test_free_udp_port());
 	const char *gargs[] = {bin,     "gateway",      "--listen",   listen_s,   "--retransmit",
 	                       retrans, "--segment",    "gwtest.cmd", "--unlink", "--instruments",
 	                       "8",     "--ring-slots", "65536"};

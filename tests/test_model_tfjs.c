@@ -295,18 +295,12 @@ static void t_from_tfjs_functional(void)
  * same way. */
 static int keras2_style(const char *dir)
 {
-	char path[600], *txt = NULL;
+	char path[600];
 	snprintf(path, sizeof(path), "%s/model.json", dir);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -errno;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	txt = calloc(1, (size_t)n + 1);
-	if (fread(txt, 1, (size_t)n, f) != (size_t)n)
-		n = -1;
-	fclose(f);
+	size_t n;
+	char *txt = tg_test_slurp(path, &n);
+	if (!txt)
+		return errno ? -errno : -EIO;
 	cJSON *root = n > 0 ? cJSON_Parse(txt) : NULL;
 	free(txt);
 	if (!root)
@@ -344,7 +338,7 @@ static int keras2_style(const char *dir)
 	}
 	char *out = cJSON_Print(root);
 	cJSON_Delete(root);
-	f = fopen(path, "wb");
+	FILE *f = fopen(path, "wb");
 	int rc = f && out && fwrite(out, 1, strlen(out), f) == strlen(out) ? 0 : -EIO;
 	if (f)
 		fclose(f);

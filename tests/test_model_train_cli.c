@@ -16,9 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
-
-extern char **environ;
 
 static char bin[512], tmp[256];
 static const char *trades = "2500"; /* per instrument; fewer under sanitizers */
@@ -27,50 +26,21 @@ static const char *trades = "2500"; /* per instrument; fewer under sanitizers */
  * Returns the exit status (or -1). */
 static int run(const char *log, ...)
 {
-	char *argv[64];
-	int n = 0;
-	argv[n++] = strdup(bin);
+	const char *argv[64] = {bin};
+	int n = 1;
 	va_list ap;
 	va_start(ap, log);
 	const char *a;
 	while ((a = va_arg(ap, const char *)) != NULL && n < 63)
-		argv[n++] = strdup(a);
+		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	pid_t pid;
-	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	for (int i = 0; i < n; i++)
-		free(argv[i]);
-	if (rc != 0)
-		return -1;
-	int st;
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	size_t na, nb;
-	char *x = tg_test_slurp(a, &na), *y = tg_test_slurp(b, &nb);
-	bool same = x && y && na == nb && memcmp(x, y, na) == 0;
-	free(x);
-	free(y);
-	return same;
+	return tg_test_run(bin, argv, log);
 }
 
 static const char *p(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, name);
-	return buf[k];
+	return tg_test_path(tmp, name);
 }
 
 static void need_bin(void)
@@ -121,7 +91,7 @@ static void t_resume(void)
 	TG_CHECK(access(p("b/train.ckpt"), R_OK) == 0);
 	TG_CHECK(access(p("b/model.json"), R_OK) != 0);
 	TG_CHECK_EQ_I64(run(p("b2.log"), "train", "--out", p("b"), SMALL, "--resume", NULL), 0);
-	TG_CHECK(same_file(p("a/group1-shard1of1.bin"), p("b/group1-shard1of1.bin")));
+	TG_CHECK(tg_test_same_file(p("a/group1-shard1of1.bin"), p("b/group1-shard1of1.bin")));
 	TG_CHECK(access(p("b/train.ckpt"), R_OK) != 0); /* removed once the package is written */
 	/* --resume with other options is refused, not silently mixed. */
 	TG_CHECK_EQ_I64(
@@ -146,7 +116,6 @@ static void t_calibrate(void)
 	                    "--synth-seed", "9", "--synth-instruments", "2", "--synth-trades",
 	                    "2500", "--dry-run", "--quiet", NULL),
 	                0);
-	TG_CHECK(same_file(p("a/detector.json"), p("a/detector.json")));
 	char *mid = tg_test_slurp(p("a/detector.json"), &n1);
 	TG_CHECK(before && mid && n0 == n1 && memcmp(before, mid, n0) == 0);
 	free(mid);
@@ -201,8 +170,7 @@ static void t_csv(void)
 
 int main(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	snprintf(tmp, sizeof(tmp), "/tmp/tg_test_train_cli_%d", (int)getpid());
 	if (tg_test_scale() < 1)
 		trades = "1000";

@@ -23,6 +23,7 @@
 #include "publisher/episode.h"
 #include "publisher/publisher.h"
 #include "shm/shm.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 static char shm_dir[64];
@@ -246,9 +247,8 @@ static void t_publisher_gateway_restart(void)
 
 static pid_t spawn_publisher(const char *jpath)
 {
-	const char *b = getenv("TG_BIN");
 	char bin[512];
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open("/dev/null", 0);

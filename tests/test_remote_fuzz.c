@@ -15,15 +15,7 @@
 #include <string.h>
 
 #include "scorer/recon.h"
-
-#define FZ_ASSERT(c)                                                                               \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #c, __FILE__,       \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "tests/test_fuzz_util.h"
 
 int tg_fuzz_remote_reply(const uint8_t *data, size_t size);
 int tg_fuzz_remote_reply(const uint8_t *data, size_t size)

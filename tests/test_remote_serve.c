@@ -23,6 +23,7 @@
 #include "model/package.h"
 #include "scorer/recon.h"
 #include "serve/serve.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 #define W    60
@@ -350,10 +351,8 @@ static void t_bad_requests(void)
 
 static void t_process_same_scores(void)
 {
-	const char *bindir = getenv("TG_BIN");
 	char bin[512], dir[] = "/tmp/tg_serve_pkg.XXXXXX", err[TG_PACKAGE_ERR_LEN];
-	snprintf(bin, sizeof(bin), "%s/tickguard",
-	         bindir && *bindir ? bindir : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	if (access(bin, X_OK) != 0)
 		TG_SKIP("%s not built", bin);
 	if (!mkdtemp(dir))
@@ -404,26 +403,13 @@ static void t_process_same_scores(void)
 /* `tickguard serve` usage: --help exits 0, bad usage exits 2 with one line. */
 static int run_cli(const char *bin, char *const argv[])
 {
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return tg_test_run(bin, (const char *const *)argv, NULL);
 }
 
 static void t_cli_usage(void)
 {
-	const char *bindir = getenv("TG_BIN");
 	char bin[512];
-	snprintf(bin, sizeof(bin), "%s/tickguard",
-	         bindir && *bindir ? bindir : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	if (access(bin, X_OK) != 0)
 		TG_SKIP("%s not built", bin);
 	char a0[] = "tickguard", a1[] = "serve", help[] = "--help", bogus[] = "--bogus",

@@ -13,6 +13,7 @@
 
 #include "shm/shm.h"
 #include "tests/test_shm_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 static char bin[512];
@@ -48,9 +49,7 @@ static void check_exit1(int st, const char *what)
 
 static void t_wrong_kind(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
-	if (access(bin, X_OK) != 0)
+	if (access(tg_test_bin(bin, sizeof(bin)), X_OK) != 0)
 		TG_SKIP("%s not built", bin);
 	struct tg_segment_config tc = {.name = "not-alerts",
 	                               .kind = TG_SEG_TICKS,

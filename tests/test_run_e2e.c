@@ -20,17 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/test_json_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 #include "tickguard/tickguard.h"
 
 static char base[256], bin[512];
-
-static const char *tickguard_bin(void)
-{
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
-	return bin;
-}
 
 static void nap_ms(long ms)
 {
@@ -39,138 +34,55 @@ static void nap_ms(long ms)
 }
 
 /* Start `tickguard run` with args (NULL-terminated) plus the per-case
- * workdir / shm dir / summary; output to <workdir>/run.out. */
+ * workdir / shm dir / summary; output to <base>/<name>.out. */
 static pid_t start_run(const char *name, const char *const *args)
 {
-	char wd[512], shm[512], sum[600], out[600];
-	snprintf(wd, sizeof(wd), "%s/%s", base, name);
-	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-run-%d-%s", (int)getpid(), name);
-	snprintf(sum, sizeof(sum), "%s/summary.json", wd);
-	snprintf(out, sizeof(out), "%s/%s.out", base, name);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		const char *argv[64];
-		int n = 0;
-		argv[n++] = tickguard_bin();
-		argv[n++] = "run";
-		argv[n++] = "--workdir";
-		argv[n++] = wd;
-		argv[n++] = "--shm-dir";
-		argv[n++] = shm;
-		argv[n++] = "--summary";
-		argv[n++] = sum;
-		argv[n++] = "--timeout-s";
-		argv[n++] = "240";
-		argv[n++] = "--quiet";
-		for (int i = 0; args[i] && n < 62; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		static char copy[64][600];
-		char *cargv[64];
-		for (int i = 0; i < n; i++) {
-			snprintf(copy[i], sizeof(copy[i]), "%s", argv[i]);
-			cargv[i] = copy[i];
-		}
-		cargv[n] = NULL;
-		execv(cargv[0], cargv);
-		_exit(127);
-	}
-	return pid;
+	return tg_test_run_start(bin, base, "tgtest-run", name, args);
 }
 
 /* Start argv with stdout+stderr into `out`. */
 static pid_t spawn_to(const char *const *argv, const char *out)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		static char copy[16][600];
-		char *cargv[16];
-		int n = 0;
-		for (; argv[n] && n < 15; n++) {
-			snprintf(copy[n], sizeof(copy[n]), "%s", argv[n]);
-			cargv[n] = copy[n];
-		}
-		cargv[n] = NULL;
-		execv(cargv[0], cargv);
-		_exit(127);
-	}
-	return pid;
+	return tg_test_spawn(argv[0], argv, out);
 }
 
 static int wait_run(pid_t pid, const char *name)
 {
-	int st;
-	waitpid(pid, &st, 0);
-	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (rc != 0) {
-		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "tail -n 30 %s/%s.out >&2", base, name);
-		if (system(cmd) != 0)
-			fprintf(stderr, "(no output)\n");
-	}
-	return rc;
-}
-
-static cJSON *load_json(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	return cJSON_Parse(buf);
-}
-
-static double jnum(const cJSON *o, const char *path)
-{
-	char tmp[128];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	const cJSON *cur = o;
-	for (char *tok = strtok(tmp, "."); tok && cur; tok = strtok(NULL, "."))
-		cur = cJSON_GetObjectItem(cur, tok);
-	return cJSON_IsNumber(cur) ? cur->valuedouble : -1;
+	return tg_test_run_finish(pid, base, name);
 }
 
 static cJSON *summary(const char *name)
 {
 	char p[600];
 	snprintf(p, sizeof(p), "%s/%s/summary.json", base, name);
-	cJSON *j = load_json(p);
+	cJSON *j = tg_test_json_load(p);
 	TG_CHECK(j != NULL);
 	return j;
 }
 
 static void check_windows_add_up(const cJSON *s)
 {
-	double ready = jnum(s, "scorers.windows_ready");
-	double sum = jnum(s, "scorers.windows_scored") + jnum(s, "scorers.windows_coalesced") +
-	             jnum(s, "scorers.windows_discarded") + jnum(s, "scorers.windows_unscored") +
-	             jnum(s, "scorers.windows_rejected");
+	double ready = tg_test_json_num(s, "scorers.windows_ready");
+	double sum = tg_test_json_num(s, "scorers.windows_scored") +
+	             tg_test_json_num(s, "scorers.windows_coalesced") +
+	             tg_test_json_num(s, "scorers.windows_discarded") +
+	             tg_test_json_num(s, "scorers.windows_unscored") +
+	             tg_test_json_num(s, "scorers.windows_rejected");
 	TG_CHECK(ready > 0);
-	TG_CHECK_NEAR(ready, sum + jnum(s, "scorers.windows_in_flight_at_crash"), 0, 0);
+	TG_CHECK_NEAR(ready, sum + tg_test_json_num(s, "scorers.windows_in_flight_at_crash"), 0, 0);
 	/* every scorer that finished cleanly adds up exactly */
 	const cJSON *segs = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "scorers"), "segments");
 	const cJSON *g;
 	cJSON_ArrayForEach(g, segs)
 	{
-		if (jnum(g, "finished") != 1)
+		if (tg_test_json_num(g, "finished") != 1)
 			continue;
-		TG_CHECK_NEAR(jnum(g, "windows_ready"),
-		              jnum(g, "windows_scored") + jnum(g, "windows_coalesced") +
-		                  jnum(g, "windows_discarded") + jnum(g, "windows_unscored") +
-		                  jnum(g, "windows_rejected"),
+		TG_CHECK_NEAR(tg_test_json_num(g, "windows_ready"),
+		              tg_test_json_num(g, "windows_scored") +
+		                  tg_test_json_num(g, "windows_coalesced") +
+		                  tg_test_json_num(g, "windows_discarded") +
+		                  tg_test_json_num(g, "windows_unscored") +
+		                  tg_test_json_num(g, "windows_rejected"),
 		              0, 0);
 	}
 }
@@ -196,20 +108,21 @@ static void t_synthetic(void)
 	if (!s)
 		return;
 	TG_CHECK_STR(cJSON_GetObjectItem(s, "result")->valuestring, "ok");
-	TG_CHECK(jnum(s, "ticks_sent") > 0);
-	TG_CHECK_NEAR(jnum(s, "ticks_in_rings"), jnum(s, "ticks_sent"), 0, 0);
+	TG_CHECK(tg_test_json_num(s, "ticks_sent") > 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "ticks_in_rings"), tg_test_json_num(s, "ticks_sent"), 0,
+	              0);
 	check_windows_add_up(s);
-	TG_CHECK(jnum(s, "publisher.alerts") > 0);
-	double spike = jnum(s, "detection.kinds.spike.recall");
-	double shift = jnum(s, "detection.kinds.level_shift.recall");
-	double prec = jnum(s, "detection.precision");
+	TG_CHECK(tg_test_json_num(s, "publisher.alerts") > 0);
+	double spike = tg_test_json_num(s, "detection.kinds.spike.recall");
+	double shift = tg_test_json_num(s, "detection.kinds.level_shift.recall");
+	double prec = tg_test_json_num(s, "detection.precision");
 	fprintf(stderr,
 	        "  synthetic: precision %.3f, recall spike %.3f level_shift %.3f "
 	        "vol_burst %.3f frozen %.3f fat_finger %.3f flash_crash %.3f\n",
-	        prec, spike, shift, jnum(s, "detection.kinds.vol_burst.recall"),
-	        jnum(s, "detection.kinds.frozen.recall"),
-	        jnum(s, "detection.kinds.fat_finger.recall"),
-	        jnum(s, "detection.kinds.flash_crash.recall"));
+	        prec, spike, shift, tg_test_json_num(s, "detection.kinds.vol_burst.recall"),
+	        tg_test_json_num(s, "detection.kinds.frozen.recall"),
+	        tg_test_json_num(s, "detection.kinds.fat_finger.recall"),
+	        tg_test_json_num(s, "detection.kinds.flash_crash.recall"));
 	if (full) { /* quality needs the full-size market and model */
 		TG_CHECK(spike >= 0.9);
 		TG_CHECK(shift >= 0.9);
@@ -230,7 +143,7 @@ static void t_kill_scorer(void)
 	                      "--rate",  "15000", NULL};
 	pid_t pid = start_run("kill", args);
 	char shm[512];
-	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-run-%d-kill", (int)getpid());
+	tg_test_run_shm(shm, sizeof(shm), "tgtest-run", "kill");
 	setenv("TG_SHM_DIR", shm, 1);
 	/* wait (bounded) until the scorer has decided some windows, then kill it */
 	pid_t victim = 0;
@@ -298,15 +211,16 @@ static void t_kill_scorer(void)
 	const cJSON *pr = cJSON_GetObjectItem(s, "process_restarts");
 	const cJSON *sr = cJSON_GetObjectItem(pr, "scorer.0");
 	TG_CHECK(cJSON_IsNumber(sr) && sr->valuedouble >= 1);
-	TG_CHECK_NEAR(jnum(s, "process_restarts.publisher"), 0, 0, 0);
-	TG_CHECK(jnum(s, "publisher.scorer_deaths") >= 1);
-	TG_CHECK(jnum(s, "scorers.incarnations") >= 2);
-	TG_CHECK_NEAR(jnum(s, "ticks_in_rings"), jnum(s, "ticks_sent"), 0, 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "process_restarts.publisher"), 0, 0, 0);
+	TG_CHECK(tg_test_json_num(s, "publisher.scorer_deaths") >= 1);
+	TG_CHECK(tg_test_json_num(s, "scorers.incarnations") >= 2);
+	TG_CHECK_NEAR(tg_test_json_num(s, "ticks_in_rings"), tg_test_json_num(s, "ticks_sent"), 0,
+	              0);
 	check_windows_add_up(s);
 	fprintf(stderr,
 	        "  kill: restarts %.0f, deaths seen by publisher %.0f, in flight at crash %.0f\n",
-	        jnum(s, "restarts"), jnum(s, "publisher.scorer_deaths"),
-	        jnum(s, "scorers.windows_in_flight_at_crash"));
+	        tg_test_json_num(s, "restarts"), tg_test_json_num(s, "publisher.scorer_deaths"),
+	        tg_test_json_num(s, "scorers.windows_in_flight_at_crash"));
 	char log[600];
 	snprintf(log, sizeof(log), "%s/kill/publisher.log", base);
 	FILE *f = fopen(log, "r");
@@ -336,7 +250,7 @@ static void t_kill_publisher(void)
 	                      "--rate",  "15000", NULL};
 	pid_t pid = start_run("killpub", args);
 	char shm[512];
-	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-run-%d-killpub", (int)getpid());
+	tg_test_run_shm(shm, sizeof(shm), "tgtest-run", "killpub");
 	setenv("TG_SHM_DIR", shm, 1);
 	/* `tickguard tail` follows the alert ring across the restart, as a
 	 * trading process would: it must see every event once */
@@ -409,9 +323,10 @@ static void t_kill_publisher(void)
 	if (!s)
 		return;
 	TG_CHECK_STR(cJSON_GetObjectItem(s, "result")->valuestring, "ok");
-	TG_CHECK(jnum(s, "process_restarts.publisher") >= 1);
-	TG_CHECK(jnum(s, "publisher.publisher_resumes") >= 1);
-	TG_CHECK_NEAR(jnum(s, "ticks_in_rings"), jnum(s, "ticks_sent"), 0, 0);
+	TG_CHECK(tg_test_json_num(s, "process_restarts.publisher") >= 1);
+	TG_CHECK(tg_test_json_num(s, "publisher.publisher_resumes") >= 1);
+	TG_CHECK_NEAR(tg_test_json_num(s, "ticks_in_rings"), tg_test_json_num(s, "ticks_sent"), 0,
+	              0);
 	check_windows_add_up(s);
 	enum { MAXEV = 8192 };
 	static uint64_t seen[MAXEV];
@@ -466,19 +381,20 @@ static void t_kill_publisher(void)
 	TG_CHECK_EQ_I64(bad, 0);
 	TG_CHECK_EQ_I64(dups, 0);
 	TG_CHECK(opens > 0);
-	TG_CHECK_NEAR((double)opens, jnum(s, "publisher.alerts"), 0, 0);
-	TG_CHECK_NEAR((double)n, jnum(s, "publisher.jsonl_lines"), 0, 0);
+	TG_CHECK_NEAR((double)opens, tg_test_json_num(s, "publisher.alerts"), 0, 0);
+	TG_CHECK_NEAR((double)n, tg_test_json_num(s, "publisher.jsonl_lines"), 0, 0);
 	/* detection quality covers every alert of the run, those the first
 	 * publisher opened before the kill included (the final alert ring holds
 	 * only the resumed publisher's events) */
-	TG_CHECK_NEAR(jnum(s, "detection.alerts"), (double)opens, 0, 0);
-	TG_CHECK(jnum(s, "detection.alerts") >= pre_kill_alerts);
+	TG_CHECK_NEAR(tg_test_json_num(s, "detection.alerts"), (double)opens, 0, 0);
+	TG_CHECK(tg_test_json_num(s, "detection.alerts") >= pre_kill_alerts);
 	fprintf(stderr,
 	        "  kill publisher: restarts %.0f, resumes %.0f, %d events, %d alerts (%.0f before "
 	        "the kill), detection precision %.3f recall %.3f\n",
-	        jnum(s, "process_restarts.publisher"), jnum(s, "publisher.publisher_resumes"), n,
-	        opens, pre_kill_alerts, jnum(s, "detection.precision"),
-	        jnum(s, "detection.recall"));
+	        tg_test_json_num(s, "process_restarts.publisher"),
+	        tg_test_json_num(s, "publisher.publisher_resumes"), n, opens, pre_kill_alerts,
+	        tg_test_json_num(s, "detection.precision"),
+	        tg_test_json_num(s, "detection.recall"));
 	cJSON_Delete(s);
 }
 
@@ -547,12 +463,13 @@ static void t_lobster(void)
 		return;
 	uint64_t want = lobster_execs_after(data, 55800ull * 1000000000ull);
 	fprintf(stderr, "  lobster: %llu executions after 15:30, %.0f in rings, %.0f alerts\n",
-	        (unsigned long long)want, jnum(s, "ticks_in_rings"), jnum(s, "publisher.alerts"));
+	        (unsigned long long)want, tg_test_json_num(s, "ticks_in_rings"),
+	        tg_test_json_num(s, "publisher.alerts"));
 	TG_CHECK_STR(cJSON_GetObjectItem(s, "result")->valuestring, "ok");
 	TG_CHECK(want > 0);
-	TG_CHECK_NEAR(jnum(s, "ticks_sent"), (double)want, 0, 0);
-	TG_CHECK_NEAR(jnum(s, "ticks_in_rings"), (double)want, 0, 0);
-	TG_CHECK_NEAR(jnum(s, "gateway.lost_msgs"), 0, 0, 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "ticks_sent"), (double)want, 0, 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "ticks_in_rings"), (double)want, 0, 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "gateway.lost_msgs"), 0, 0, 0);
 	check_windows_add_up(s);
 	/* every alert line: valid JSON with the documented fields */
 	char p[600], line[2048];
@@ -583,7 +500,7 @@ static void t_lobster(void)
 	if (f)
 		fclose(f);
 	TG_CHECK_EQ_I64(bad, 0);
-	TG_CHECK_EQ_I64(lines, (int)(jnum(s, "publisher.events_emitted")));
+	TG_CHECK_EQ_I64(lines, (int)(tg_test_json_num(s, "publisher.events_emitted")));
 	cJSON_Delete(s);
 }
 
@@ -598,7 +515,7 @@ int main(void)
 		perror(base);
 		return 1;
 	}
-	if (access(tickguard_bin(), X_OK) != 0) {
+	if (access(tg_test_bin(bin, sizeof(bin)), X_OK) != 0) {
 		fprintf(stderr, "SKIP: %s not built\n", bin);
 		rmdir(base);
 		return 77;

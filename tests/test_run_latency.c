@@ -17,89 +17,35 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/test_json_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 #define DAY_NS 86400000000000ull
 
 static char base[256], bin[512];
 
+/* `tickguard run` for case `name` (tg_test_run_start), waited for; its
+ * shared-memory directory removed after. The exit status. */
 static int run_tickguard(const char *name, const char *const *args)
 {
-	char wd[512], shm[512], sum[600], out[600];
-	snprintf(wd, sizeof(wd), "%s/%s", base, name);
-	snprintf(shm, sizeof(shm), "/dev/shm/tgtest-runlat-%d-%s", (int)getpid(), name);
-	snprintf(sum, sizeof(sum), "%s/summary.json", wd);
-	snprintf(out, sizeof(out), "%s/%s.out", base, name);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		static char copy[48][600];
-		char *argv[48];
-		const char *fixed[] = {bin,         "run", "--workdir",   wd,    "--shm-dir", shm,
-		                       "--summary", sum,   "--timeout-s", "240", "--quiet"};
-		int n = 0;
-		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-			snprintf(copy[n++], sizeof(copy[0]), "%s", fixed[i]);
-		for (int i = 0; args[i] && n < 46; i++)
-			snprintf(copy[n++], sizeof(copy[0]), "%s", args[i]);
-		for (int i = 0; i < n; i++)
-			argv[i] = copy[i];
-		argv[n] = NULL;
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	waitpid(pid, &st, 0);
-	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	char cmd[1200];
+	int rc = tg_test_run_finish(tg_test_run_start(bin, base, "tgtest-runlat", name, args), base,
+	                            name);
+	char shm[512], cmd[600];
+	tg_test_run_shm(shm, sizeof(shm), "tgtest-runlat", name);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", shm);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", shm);
-	if (rc != 0) {
-		snprintf(cmd, sizeof(cmd), "tail -n 30 %s >&2", out);
-		if (system(cmd) != 0)
-			fprintf(stderr, "(no output)\n");
-	}
 	return rc;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 20;
-	char *buf = malloc(cap);
-	size_t n = buf ? fread(buf, 1, cap - 1, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[n] = 0;
-	return buf;
 }
 
 static cJSON *load_summary(const char *name)
 {
 	char p[600];
 	snprintf(p, sizeof(p), "%s/%s/summary.json", base, name);
-	char *t = slurp(p);
-	cJSON *j = t ? cJSON_Parse(t) : NULL;
-	free(t);
+	cJSON *j = tg_test_json_load(p);
 	TG_CHECK(j != NULL);
 	return j;
-}
-
-static double jnum(const cJSON *o, const char *path)
-{
-	char tmp[128];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	const cJSON *cur = o;
-	for (char *tok = strtok(tmp, "."); tok && cur; tok = strtok(NULL, "."))
-		cur = cJSON_GetObjectItem(cur, tok);
-	return cJSON_IsNumber(cur) ? cur->valuedouble : -1;
 }
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)
@@ -189,28 +135,31 @@ static void t_live(void)
 	TG_CHECK_STR(jstr(s, "result", NULL), "ok");
 	const cJSON *l = cJSON_GetObjectItem(s, "latency");
 	TG_CHECK_STR(jstr(l, "clock", NULL), "live");
-	double n = jnum(l, "exch_to_alert.n"), p50 = jnum(l, "exch_to_alert.p50_ns");
-	double p99 = jnum(l, "exch_to_alert.p99_ns"), p999 = jnum(l, "exch_to_alert.p999_ns");
-	double rn = jnum(l, "recv_to_alert.n"), r50 = jnum(l, "recv_to_alert.p50_ns");
+	double n = tg_test_json_num(l, "exch_to_alert.n"),
+	       p50 = tg_test_json_num(l, "exch_to_alert.p50_ns");
+	double p99 = tg_test_json_num(l, "exch_to_alert.p99_ns"),
+	       p999 = tg_test_json_num(l, "exch_to_alert.p999_ns");
+	double rn = tg_test_json_num(l, "recv_to_alert.n"),
+	       r50 = tg_test_json_num(l, "recv_to_alert.p50_ns");
 	fprintf(stderr,
 	        "  live: exchange -> alert n %.0f p50 %.1f us p99 %.1f us p99.9 %.1f us; "
 	        "receive -> alert n %.0f p50 %.1f us\n",
 	        n, p50 / 1e3, p99 / 1e3, p999 / 1e3, rn, r50 / 1e3);
-	TG_CHECK(jnum(s, "publisher.alerts") > 0);
+	TG_CHECK(tg_test_json_num(s, "publisher.alerts") > 0);
 	TG_CHECK(n > 0);
-	TG_CHECK_NEAR(n + jnum(l, "exch_to_alert.out_of_range"), rn, 0, 0);
+	TG_CHECK_NEAR(n + tg_test_json_num(l, "exch_to_alert.out_of_range"), rn, 0, 0);
 	TG_CHECK(p50 > 0 && p50 < 3.6e12);
 	TG_CHECK(p99 >= p50);
 	TG_CHECK(p999 >= p99);
 	/* histogram buckets are upper bounds within 6.25 %: 10 % + 20 us */
 	TG_CHECK(p50 >= r50 * 0.9 - 20000);
 	TG_CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(l, "exch_to_alert"), "na") == NULL);
-	TG_CHECK(jnum(s, "publisher.exch_clock") == 1);
+	TG_CHECK(tg_test_json_num(s, "publisher.exch_clock") == 1);
 	int opens = check_alert_lines("live");
 	TG_CHECK(opens > 0);
 	char p[600];
 	snprintf(p, sizeof(p), "%s/live.out", base);
-	char *out = slurp(p);
+	char *out = tg_test_slurp(p, NULL);
 	TG_CHECK(out && strstr(out, "latency tick -> alert (exchange timestamp -> emitted"));
 	free(out);
 	cJSON_Delete(s);
@@ -235,17 +184,17 @@ static void t_source(void)
 	TG_CHECK_STR(jstr(s, "result", NULL), "ok");
 	const cJSON *l = cJSON_GetObjectItem(s, "latency");
 	TG_CHECK_STR(jstr(l, "clock", NULL), "source");
-	TG_CHECK(jnum(s, "publisher.alerts") > 0);
-	TG_CHECK_NEAR(jnum(l, "exch_to_alert.n"), 0, 0, 0);
-	TG_CHECK(jnum(l, "exch_to_alert.p50_ns") < 0); /* absent */
+	TG_CHECK(tg_test_json_num(s, "publisher.alerts") > 0);
+	TG_CHECK_NEAR(tg_test_json_num(l, "exch_to_alert.n"), 0, 0, 0);
+	TG_CHECK(tg_test_json_num(l, "exch_to_alert.p50_ns") < 0); /* absent */
 	const char *na = jstr(cJSON_GetObjectItem(l, "exch_to_alert"), "na", NULL);
 	TG_CHECK(na && strstr(na, "source's clock"));
-	TG_CHECK_NEAR(jnum(s, "publisher.lat_alert_exch_replayed_clock"),
-	              jnum(l, "recv_to_alert.n"), 0, 0);
-	TG_CHECK(jnum(l, "recv_to_alert.p50_ns") > 0);
+	TG_CHECK_NEAR(tg_test_json_num(s, "publisher.lat_alert_exch_replayed_clock"),
+	              tg_test_json_num(l, "recv_to_alert.n"), 0, 0);
+	TG_CHECK(tg_test_json_num(l, "recv_to_alert.p50_ns") > 0);
 	char p[600];
 	snprintf(p, sizeof(p), "%s/source.out", base);
-	char *out = slurp(p);
+	char *out = tg_test_slurp(p, NULL);
 	TG_CHECK(out && strstr(out, "latency from exchange timestamps: n/a"));
 	free(out);
 	cJSON_Delete(s);
@@ -258,15 +207,14 @@ static void t_bad_clock(void)
 	TG_CHECK_EQ_I64(run_tickguard("bad_clock", args), 2);
 	char p[600];
 	snprintf(p, sizeof(p), "%s/bad_clock.out", base);
-	char *out = slurp(p);
+	char *out = tg_test_slurp(p, NULL);
 	TG_CHECK(out && strstr(out, "clock must be live, source or auto"));
 	free(out);
 }
 
 int main(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	snprintf(base, sizeof(base), "build/%s/test-run-latency",
 	         getenv("TG_MODE") ? getenv("TG_MODE") : "release");
 	char cmd[600];

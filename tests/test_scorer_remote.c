@@ -33,6 +33,7 @@
 #include "scorer/scorer.h"
 #include "shm/shm.h"
 #include "tests/test_remote_srv.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 #define NI 4 /* instruments */
@@ -165,19 +166,12 @@ static pid_t spawn_tg(const char *log, const char *const *args)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", pkg_dir, log);
-	char *argv[48] = {bin};
+	const char *argv[48] = {bin};
 	int n = 1;
-	for (; args[n - 1] && n < 47; n++) /* posix_spawn wants char *const[] */
-		memcpy(&argv[n], &args[n - 1], sizeof(char *));
+	for (; args[n - 1] && n < 47; n++)
+		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	pid_t pid = -1;
-	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc == 0 ? pid : -1;
+	return tg_test_spawn(bin, argv, path);
 }
 
 /* SIGTERM, reap: the exit status (128+ for a signal, -1 if none). */
@@ -186,10 +180,7 @@ static int stop_proc(pid_t pid)
 	if (pid <= 0)
 		return -1;
 	kill(pid, SIGTERM);
-	int st = 0;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tg_test_wait(pid);
 }
 
 static bool alive(pid_t pid)
@@ -784,11 +775,7 @@ out:
 
 static int run_status(const char *const *args)
 {
-	pid_t p = spawn_tg("usage.log", args);
-	int st = 0;
-	if (p <= 0 || waitpid(p, &st, 0) != p)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return tg_test_wait(spawn_tg("usage.log", args));
 }
 
 static void t_usage(void)
@@ -850,8 +837,7 @@ static void t_run_config_remote(void)
 
 int main(void)
 {
-	const char *b = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", b && *b ? b : "build/release/bin");
+	tg_test_bin(bin, sizeof(bin));
 	snprintf(shm_dir, sizeof(shm_dir), "/dev/shm/tgtest-screm-%d", (int)getpid());
 	mkdir(shm_dir, 0700);
 	setenv("TG_SHM_DIR", shm_dir, 1);

@@ -8,6 +8,7 @@
 
 #include "shm/shm.h"
 #include "tests/test_shm_util.h"
+#include "tests/test_proc_util.h"
 #include "tests/tg_test.h"
 
 static char bin[512];
@@ -92,9 +93,7 @@ static void t_usage(void)
 int main(void)
 {
 	tg_shm_test_setup();
-	const char *dir = getenv("TG_BIN");
-	snprintf(bin, sizeof(bin), "%s/tickguard", dir && *dir ? dir : "build/release/bin");
-	if (access(bin, X_OK) != 0) {
+	if (access(tg_test_bin(bin, sizeof(bin)), X_OK) != 0) {
 		fprintf(stderr, "SKIP: %s not built\n", bin);
 		printf("tg-test: 0 passed, 0 failed, 1 skipped\n");
 		return 77;

@@ -140,6 +140,28 @@ static inline char *tg_test_slurp(const char *path, size_t *len)
 	return b;
 }
 
+/* "dir/name" in one of 8 static buffers used in turn, so that up to 8 such
+ * paths can be used together (in one argument list). */
+static inline const char *tg_test_path(const char *dir, const char *name)
+{
+	static char buf[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+/* Whether both files can be read and hold the same bytes. */
+static inline int tg_test_same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = tg_test_slurp(a, &na), *y = tg_test_slurp(b, &nb);
+	int same = x && y && na == nb && memcmp(x, y, na) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
 /* Scale factor for heavy loops: 1 in release, smaller under sanitizers. */
 static inline double tg_test_scale(void)
 {
