@@ -20,7 +20,8 @@
 
 #define GW_MAX_SESSIONS   4
 #define GW_NO_ID          0xFFFFu
-#define GW_PREFETCH_AHEAD 32                     /* messages: order-slot prefetch distance */
+#define GW_PREFETCH_AHEAD 32  /* messages: order-slot prefetch distance */
+#define GW_WALK_MAX       256 /* block offsets remembered per packet (framing walk) */
 #define GW_STATS_EVERY    (100 * 1000 * 1000ull) /* backend stats: a syscall */
 
 static const char *const counter_names[TG_GW_NCOUNTERS] = {
@@ -64,6 +65,12 @@ struct tg_gateway {
 	unsigned nsessions;
 	unsigned last_session;
 	struct gw_session sessions[GW_MAX_SESSIONS];
+	/* The framing walk of the packet being handled records where each
+	 * block starts, so deliver need not walk the length chain again:
+	 * valid while walk_pkt is that packet's data (NULL otherwise). */
+	const uint8_t *walk_pkt;
+	uint32_t walk_n;
+	uint32_t walk_off[GW_WALK_MAX];
 	uint8_t type_ctr[256];      /* message type -> counter index, 0 = none */
 	uint8_t prefetch_type[256]; /* types that name an order: 1, 2 if it may go */
 	uint16_t loc2id[65536];     /* stock locate -> instrument id, GW_NO_ID */
@@ -197,8 +204,13 @@ static inline void reduce(struct tg_gateway *gw, struct tg_order *o, uint32_t sh
 	}
 }
 
-static void add_order(struct tg_gateway *gw, uint16_t locate, uint64_t ref, uint8_t side,
-                      uint32_t price_e4, uint32_t shares, const char *stock)
+/* always_inline: out of line, GCC keeps one copy and the Add path pays a
+ * call plus spills around the order-slot load (measured on the fused walk:
+ * packets->rings median 28.3 -> 30.8 M msgs/s when inlined). */
+__attribute__((always_inline)) static inline void add_order(struct tg_gateway *gw, uint16_t locate,
+                                                            uint64_t ref, uint8_t side,
+                                                            uint32_t price_e4, uint32_t shares,
+                                                            const char *stock)
 {
 	if (stock)
 		instrument_of(gw, locate, stock);
@@ -242,9 +254,10 @@ static void count_reject(struct tg_gateway *gw, int err)
  * length). Everything else goes through tg_itch_decode. This keeps the
  * hot path from filling a 100-byte union per message; the LOBSTER and
  * capture tests compare its results with tg_itch_decode's, field by field. */
-void tg_gateway_itch(struct tg_gateway *gw, const uint8_t *p, uint32_t len, uint64_t recv_ts_ns)
+/* the body of tg_gateway_itch, inlined into deliver's loop */
+__attribute__((always_inline)) static inline void itch_one(struct tg_gateway *gw, const uint8_t *p,
+                                                           uint32_t len)
 {
-	gw->recv_ts_ns = recv_ts_ns;
 	gw->c[TG_GW_MESSAGES]++;
 	uint8_t type = len ? p[0] : 0;
 	if (len == 0 || tg_itch_len(type) != len) {
@@ -345,6 +358,12 @@ void tg_gateway_itch(struct tg_gateway *gw, const uint8_t *p, uint32_t len, uint
 	}
 }
 
+void tg_gateway_itch(struct tg_gateway *gw, const uint8_t *p, uint32_t len, uint64_t recv_ts_ns)
+{
+	gw->recv_ts_ns = recv_ts_ns;
+	itch_one(gw, p, len);
+}
+
 /* ---- MoldUDP64 ---------------------------------------------------------- */
 
 /* A F E C X D U carry their order reference right after the common header.
@@ -354,8 +373,10 @@ void tg_gateway_itch(struct tg_gateway *gw, const uint8_t *p, uint32_t len, uint
 __attribute__((always_inline)) static inline void prefetch_order(const struct tg_gateway *gw,
                                                                  const uint8_t *msg, uint16_t len)
 {
+	if (len < TG_ITCH_HDR_BYTES + 8)
+		return;
 	uint8_t kind = gw->prefetch_type[msg[0]];
-	if (len < TG_ITCH_HDR_BYTES + 8 || !kind)
+	if (!kind)
 		return;
 	const struct tg_ordermap *m = &gw->orders;
 	uint64_t home = tg_ordermap_home(m, tg_be64(msg + TG_ITCH_HDR_BYTES));
@@ -372,7 +393,12 @@ __attribute__((always_inline)) static inline void prefetch_order(const struct tg
  * GW_PREFETCH_AHEAD messages ahead and prefetches the order-map slot each
  * of them names, so the book's cache misses (one per Add on a sparse feed)
  * overlap instead of queueing one by one. A buffered packet's
- * messages carry the receive time of the packet that released them. */
+ * messages carry the receive time of the packet that released them.
+ * When pkt is the packet tg_gateway_packet just walked (walk_pkt), its
+ * block offsets are reused and its first GW_PREFETCH_AHEAD prefetches
+ * were already issued during that walk; otherwise (a packet released from
+ * the seqtrack pool, or more than GW_WALK_MAX messages) the blocks are
+ * walked again here. */
 static void deliver(void *ctx, const uint8_t *pkt, uint32_t len, uint64_t seq, uint32_t count,
                     uint32_t skip)
 {
@@ -380,6 +406,22 @@ static void deliver(void *ctx, const uint8_t *pkt, uint32_t len, uint64_t seq, u
 	struct tg_gateway *gw = s->gw;
 	(void)seq;
 	(void)len;
+	if (pkt == gw->walk_pkt && count == gw->walk_n) {
+		/* the framing walk's offsets: no length chain to follow */
+		const uint32_t *off = gw->walk_off;
+		uint32_t a = skip > GW_PREFETCH_AHEAD ? skip : GW_PREFETCH_AHEAD; /* walk did < */
+		for (; a < count && a < skip + GW_PREFETCH_AHEAD; a++)
+			prefetch_order(gw, pkt + off[a] + 2, tg_be16(pkt + off[a]));
+		for (uint32_t i = skip; i < count; i++) {
+			if (a < count) {
+				prefetch_order(gw, pkt + off[a] + 2, tg_be16(pkt + off[a]));
+				a++;
+			}
+			const uint8_t *p = pkt + off[i];
+			itch_one(gw, p + 2, tg_be16(p)); /* recv_ts_ns: the packet's */
+		}
+		return;
+	}
 	const uint8_t *p = pkt + TG_MOLD_HDR_BYTES, *ahead = p;
 	uint32_t a = 0;
 	for (; a < count && a < skip + GW_PREFETCH_AHEAD; a++) {
@@ -468,8 +510,10 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 	}
 	/* Check the framing of the whole packet before it is tracked: a
 	 * malformed packet is dropped as a whole, so its messages become a
-	 * gap that retransmission can fill with a good copy. (deliver
-	 * prefetches the order-map slots, GW_PREFETCH_AHEAD messages ahead.)
+	 * gap that retransmission can fill with a good copy. The walk also
+	 * records each block's offset for deliver and issues the first
+	 * GW_PREFETCH_AHEAD order-slot prefetches (deliver keeps the rest
+	 * that far ahead), so a packet's first messages do not start cold.
 	 * The walk below is a chain of dependent loads (each block's length
 	 * says where the next one starts) over a buffer fresh from the NIC:
 	 * ask for all of its cache lines at once so the chain does not miss
@@ -483,6 +527,7 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 		/* the block walk of tg_mold_walk_next, inline: same checks,
 		 * same reasons (a 2-byte length, then that many bytes) */
 		const uint8_t *p = w.p, *end = w.end;
+		bool rec = h.count <= GW_WALK_MAX;
 		for (uint32_t i = 0; i < h.count && rc == 0; i++) {
 			if (end - p < 2) {
 				rc = TG_WIRE_ETRUNC;
@@ -490,11 +535,21 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 				uint16_t mlen = tg_be16(p);
 				if ((size_t)(end - p) - 2 < mlen)
 					rc = TG_WIRE_ETRUNC;
+				if (rec)
+					gw->walk_off[i] = (uint32_t)(p - pkt->data);
+				/* the first order-slot prefetches start here, so
+				 * they overlap the rest of this walk */
+				if (rc == 0 && i < GW_PREFETCH_AHEAD)
+					prefetch_order(gw, p + 2, mlen);
 				p += 2 + (size_t)mlen;
 			}
 		}
 		if (rc == 0 && p != end)
 			rc = TG_WIRE_ETRAIL;
+		if (rc == 0 && rec) {
+			gw->walk_pkt = pkt->data;
+			gw->walk_n = h.count;
+		}
 	}
 	if (rc < 0) {
 		gw->c[TG_GW_MALFORMED_PACKETS]++;
@@ -508,14 +563,17 @@ void tg_gateway_packet(struct tg_gateway *gw, const struct tg_rx_pkt *pkt)
 			struct gw_session tmp = {.gw = gw};
 			deliver(&tmp, pkt->data, pkt->len, 0, h.count, 0);
 		}
+		gw->walk_pkt = NULL;
 		return;
 	}
 	struct gw_session *s = session_of(gw, h.session);
 	if (!s) {
 		gw->c[TG_GW_SESSION_OVERFLOW]++;
+		gw->walk_pkt = NULL;
 		return;
 	}
 	tg_seqtrack_packet(&s->t, h.seq, h.count, pkt->data, pkt->len, gw->now_mono_ns);
+	gw->walk_pkt = NULL;
 }
 
 /* ---- timers, counters, lifecycle -------------------------------------- */
