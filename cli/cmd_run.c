@@ -149,6 +149,20 @@ static void run_arg(struct run_proc *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An option and its value: `flag`, then the formatted value. */
+static void run_opt(struct run_proc *p, const char *flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void run_opt(struct run_proc *p, const char *flag, const char *fmt, ...)
+{
+	va_list ap;
+	if (p->nargs >= (int)TG_ARRAY_SIZE(p->args) - 2)
+		return; /* cannot happen with the options we pass (< 80) */
+	snprintf(p->args[p->nargs++], TG_RUN_PATH, "%s", flag);
+	va_start(ap, fmt);
+	vsnprintf(p->args[p->nargs++], TG_RUN_PATH, fmt, ap);
+	va_end(ap);
+}
+
 /* The remote client's options for a scorer: one --remote=KEY=VALUE per
  * option set (scorer/recon.h keys), headers, fallback. Nothing if local. */
 static void run_remote_args(const struct tg_run_config *c, struct run_proc *p)
@@ -357,26 +371,19 @@ static int run_train(struct run *r)
 	snprintf(r->model, sizeof(r->model), "%s/model", c->workdir);
 	struct run_proc *p = run_proc_new(r, -1, 0, "train");
 	run_arg(p, "train");
-	run_arg(p, "--out");
-	run_arg(p, "%s", r->model);
+	run_opt(p, "--out", "%s", r->model);
 	run_arg(p, "--quiet");
 	if (c->input[0]) {
-		run_arg(p, "--input");
-		run_arg(p, "%s", c->input);
-		run_arg(p, "--until");
-		run_arg(p, "%s", c->train_until);
-		run_arg(p, "--val-frac");
-		run_arg(p, "%g", c->val_frac);
+		run_opt(p, "--input", "%s", c->input);
+		run_opt(p, "--until", "%s", c->train_until);
+		run_opt(p, "--val-frac", "%g", c->val_frac);
 	} else {
 		/* a different market (seed) of the same kind: the run never scores
 		 * the data it trained on */
 		run_arg(p, "--synthetic");
-		run_arg(p, "--synth-seed");
-		run_arg(p, "%llu", (unsigned long long)(c->seed + 1000));
-		run_arg(p, "--synth-instruments");
-		run_arg(p, "%u", c->instruments);
-		run_arg(p, "--synth-trades");
-		run_arg(p, "%llu", (unsigned long long)c->train_trades);
+		run_opt(p, "--synth-seed", "%llu", (unsigned long long)(c->seed + 1000));
+		run_opt(p, "--synth-instruments", "%u", c->instruments);
+		run_opt(p, "--synth-trades", "%llu", (unsigned long long)c->train_trades);
 	}
 	for (uint32_t i = 0; i < c->n_train_args; i++)
 		run_arg(p, "%s", c->train_args[i]);
@@ -1007,8 +1014,7 @@ static int run_pipeline(struct run *r)
 	run_arg(gw, "127.0.0.1:%d", feed_port);
 	run_arg(gw, "--retransmit");
 	run_arg(gw, "127.0.0.1:%d", retrans_port);
-	run_arg(gw, "--ring-slots");
-	run_arg(gw, "%u", c->ring_slots);
+	run_opt(gw, "--ring-slots", "%u", c->ring_slots);
 	run_arg(gw, "--quiet");
 	if (!c->input[0])
 		run_arg(gw, "--synthetic");
@@ -1020,22 +1026,16 @@ static int run_pipeline(struct run *r)
 		snprintf(name, sizeof(name), "scorer.%u", k);
 		struct run_proc *p = run_proc_new(r, P_SCORER, (int)k, name);
 		run_arg(p, "scorer");
-		run_arg(p, "--model");
-		run_arg(p, "%s", r->model);
-		run_arg(p, "--index");
-		run_arg(p, "%u", k);
-		run_arg(p, "--count");
-		run_arg(p, "%u", c->scorers);
-		run_arg(p, "--idle");
-		run_arg(p, "%s", c->idle);
-		run_arg(p, "--batch");
-		run_arg(p, "%u", c->batch);
-		run_arg(p, "--max-inflight");
-		run_arg(p, "%u", c->max_inflight);
+		run_opt(p, "--model", "%s", r->model);
+		run_opt(p, "--index", "%u", k);
+		run_opt(p, "--count", "%u", c->scorers);
+		run_opt(p, "--idle", "%s", c->idle);
+		run_opt(p, "--batch", "%u", c->batch);
+		run_opt(p, "--max-inflight", "%u", c->max_inflight);
 		run_remote_args(c, p);
 		if (c->core_base >= 0) {
-			run_arg(p, "--core");
-			run_arg(p, "%ld", (c->core_base + (long)k) % (ncpu > 0 ? ncpu : 1));
+			run_opt(p, "--core", "%ld",
+			        (c->core_base + (long)k) % (ncpu > 0 ? ncpu : 1));
 		}
 		snprintf(name, sizeof(name), "flags.%u", k);
 		if (run_spawn(r, p) < 0 || run_await_seg(r, name, p, 60) < 0)
@@ -1044,25 +1044,16 @@ static int run_pipeline(struct run *r)
 
 	struct run_proc *pub = run_proc_new(r, P_PUBLISHER, 0, "publisher");
 	run_arg(pub, "publisher");
-	run_arg(pub, "--jsonl");
-	run_arg(pub, "%s", r->jsonl);
-	run_arg(pub, "--max-scorers");
-	run_arg(pub, "%u", c->scorers);
-	run_arg(pub, "--hyst-windows");
-	run_arg(pub, "%u", c->hyst_windows);
-	run_arg(pub, "--cooldown-windows");
-	run_arg(pub, "%u", c->cooldown_windows);
-	run_arg(pub, "--hyst-ns");
-	run_arg(pub, "%llu", (unsigned long long)c->hyst_ns);
-	run_arg(pub, "--cooldown-ns");
-	run_arg(pub, "%llu", (unsigned long long)c->cooldown_ns);
-	run_arg(pub, "--update-every");
-	run_arg(pub, "%u", c->update_every);
-	run_arg(pub, "--exch-clock");
-	run_arg(pub, "%s", run_clock_live(c) ? "live" : "replay");
+	run_opt(pub, "--jsonl", "%s", r->jsonl);
+	run_opt(pub, "--max-scorers", "%u", c->scorers);
+	run_opt(pub, "--hyst-windows", "%u", c->hyst_windows);
+	run_opt(pub, "--cooldown-windows", "%u", c->cooldown_windows);
+	run_opt(pub, "--hyst-ns", "%llu", (unsigned long long)c->hyst_ns);
+	run_opt(pub, "--cooldown-ns", "%llu", (unsigned long long)c->cooldown_ns);
+	run_opt(pub, "--update-every", "%u", c->update_every);
+	run_opt(pub, "--exch-clock", "%s", run_clock_live(c) ? "live" : "replay");
 	if (c->udp[0]) {
-		run_arg(pub, "--udp");
-		run_arg(pub, "%s", c->udp);
+		run_opt(pub, "--udp", "%s", c->udp);
 	}
 	if (run_spawn(r, pub) < 0 || run_await_seg(r, "alerts", pub, 20) < 0)
 		return -1;
@@ -1070,42 +1061,32 @@ static int run_pipeline(struct run *r)
 	struct run_proc *fs = run_proc_new(r, P_FEEDSIM, 0, "feedsim");
 	run_arg(fs, "feedsim");
 	if (c->input[0]) {
-		run_arg(fs, "--csv");
-		run_arg(fs, "%s", r->stream);
+		run_opt(fs, "--csv", "%s", r->stream);
 	} else {
-		run_arg(fs, "--seed");
-		run_arg(fs, "%llu", (unsigned long long)c->seed);
-		run_arg(fs, "--instruments");
-		run_arg(fs, "%u", c->instruments);
-		run_arg(fs, "--trades");
-		run_arg(fs, "%llu", (unsigned long long)c->trades);
-		run_arg(fs, "--anomalies");
-		run_arg(fs, "%u", c->anomalies);
-		run_arg(fs, "--labels");
-		run_arg(fs, "%s", r->labels);
+		run_opt(fs, "--seed", "%llu", (unsigned long long)c->seed);
+		run_opt(fs, "--instruments", "%u", c->instruments);
+		run_opt(fs, "--trades", "%llu", (unsigned long long)c->trades);
+		run_opt(fs, "--anomalies", "%u", c->anomalies);
+		run_opt(fs, "--labels", "%s", r->labels);
 		r->expected_ticks = (uint64_t)c->instruments * c->trades;
 	}
 	run_arg(fs, "--dest");
 	run_arg(fs, "127.0.0.1:%d", feed_port);
 	run_arg(fs, "--retrans");
 	run_arg(fs, "127.0.0.1:%d", retrans_port);
-	run_arg(fs, "--linger-s");
-	run_arg(fs, "%d", c->drop > 0 ? 2 : 1);
+	run_opt(fs, "--linger-s", "%d", c->drop > 0 ? 2 : 1);
 	if (c->speed > 0) {
-		run_arg(fs, "--speed");
-		run_arg(fs, "%g", c->speed);
+		run_opt(fs, "--speed", "%g", c->speed);
 	}
 	if (c->rate > 0) {
-		run_arg(fs, "--rate");
-		run_arg(fs, "%g", c->rate);
+		run_opt(fs, "--rate", "%g", c->rate);
 	}
 	if (run_clock_live(c)) {
 		run_arg(fs, "--clock");
 		run_arg(fs, "live");
 	}
 	if (c->drop > 0) {
-		run_arg(fs, "--drop");
-		run_arg(fs, "%g", c->drop);
+		run_opt(fs, "--drop", "%g", c->drop);
 	}
 	if (run_spawn(r, fs) < 0) {
 		run_fail(r, "cannot start feedsim");
