@@ -43,7 +43,9 @@ void BM_append_packed(benchmark::State &state)
 }
 BENCHMARK(BM_append_packed)->Arg(1024)->Unit(benchmark::kMicrosecond);
 
-void BM_window_prices(benchmark::State &state)
+/* One window read of n ticks per iteration, through `read` (the three
+ * variants differ only in what they do with the window). */
+static void window_bench(benchmark::State &state, uint64_t (*read)(bench_shm *, uint32_t))
 {
 	bench_shm *b = bench_shm_open(1024);
 	if (!b) {
@@ -52,39 +54,26 @@ void BM_window_prices(benchmark::State &state)
 	}
 	uint32_t n = static_cast<uint32_t>(state.range(0));
 	for (auto _ : state)
-		benchmark::DoNotOptimize(bench_shm_window_prices(b, n));
+		benchmark::DoNotOptimize(read(b, n));
 	state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 	bench_shm_close(b);
+}
+
+void BM_window_prices(benchmark::State &state)
+{
+	window_bench(state, bench_shm_window_prices);
 }
 BENCHMARK(BM_window_prices)->Arg(60);
 
 void BM_window_prices_copy(benchmark::State &state)
 {
-	bench_shm *b = bench_shm_open(1024);
-	if (!b) {
-		state.SkipWithError("cannot create segment");
-		return;
-	}
-	uint32_t n = static_cast<uint32_t>(state.range(0));
-	for (auto _ : state)
-		benchmark::DoNotOptimize(bench_shm_window_prices_copy(b, n));
-	state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-	bench_shm_close(b);
+	window_bench(state, bench_shm_window_prices_copy);
 }
 BENCHMARK(BM_window_prices_copy)->Arg(60);
 
 void BM_window_copy(benchmark::State &state)
 {
-	bench_shm *b = bench_shm_open(1024);
-	if (!b) {
-		state.SkipWithError("cannot create segment");
-		return;
-	}
-	uint32_t n = static_cast<uint32_t>(state.range(0));
-	for (auto _ : state)
-		benchmark::DoNotOptimize(bench_shm_window_copy(b, n));
-	state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-	bench_shm_close(b);
+	window_bench(state, bench_shm_window_copy);
 }
 BENCHMARK(BM_window_copy)->Arg(60);
 
